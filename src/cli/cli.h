@@ -1,0 +1,26 @@
+/*
+ * cli.h: the subcommands, one file each, and what they share: the loop
+ * that drives packets from the capture through decoding into the flow
+ * table, and the end-of-run summary.
+ */
+#ifndef SMTPSNIFF_CLI_H
+#define SMTPSNIFF_CLI_H
+
+#include <stdio.h>
+
+#include "capture/capture.h"
+#include "decode/decode.h"
+#include "flow/flow.h"
+
+int	cli_flows(int argc, char **argv);
+
+/*
+ * Read every packet of cap into the flow table, then end all flows.
+ * Returns 0, or 1 when a file could not be read whole (already reported).
+ */
+int	cli_run_offline(struct capture *, struct decoder *,
+	    struct flow_table *);
+void	cli_print_summary(FILE *, const struct capture *,
+	    const struct decoder *, const struct flow_table *);
+
+#endif /* SMTPSNIFF_CLI_H */

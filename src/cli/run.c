@@ -1,0 +1,71 @@
+/*
+ * run.c: the offline packet loop and the end-of-run summary shared by the
+ * subcommands. The loop allocates nothing: capture, decode and the flow
+ * table reuse their buffers.
+ */
+#include <inttypes.h>
+
+#include "cli.h"
+
+int
+cli_run_offline(struct capture *cap, struct decoder *dec,
+    struct flow_table *ft)
+{
+	struct capture_pkt cp;
+	struct capture_stats cs;
+	struct pkt p;
+
+	while (capture_next(cap, &cp) == 1) {
+		if (decoder_decode(dec, &cp, &p) == DECODE_TCP)
+			flow_table_packet(ft, &p);
+	}
+	flow_table_finish(ft);
+	capture_get_stats(cap, &cs);
+	return cs.file_errors ? 1 : 0;
+}
+
+/* A one-screen summary, "name value" pairs, zero counters left out. */
+void
+cli_print_summary(FILE *fp, const struct capture *cap,
+    const struct decoder *dec, const struct flow_table *ft)
+{
+	struct capture_stats cs;
+	const struct decode_stats *ds = decoder_stats(dec);
+	const struct flow_table_stats *fs = flow_table_get_stats(ft);
+	int i;
+
+	capture_get_stats(cap, &cs);
+	fprintf(fp, "summary: files %" PRIu64 " (errors %" PRIu64 ")"
+	    " packets %" PRIu64 " bytes %" PRIu64 "\n",
+	    cs.files, cs.file_errors, cs.packets, cs.bytes);
+	fprintf(fp, "  decode:");
+	for (i = 0; i < DECODE_RESULT_MAX; i++)
+		if (ds->result[i] != 0)
+			fprintf(fp, " %s %" PRIu64,
+			    decode_result_name((enum decode_result)i),
+			    ds->result[i]);
+	fprintf(fp, "\n  checksums: ip4_bad %" PRIu64 " tcp_bad %" PRIu64
+	    " unverified %" PRIu64 "\n", ds->ip4_csum_bad, ds->tcp_csum_bad,
+	    ds->csum_unverified);
+	if (ds->frag_datagrams || ds->frag_timeout || ds->frag_evicted ||
+	    ds->frag_overlap || ds->frag_cut || ds->vlan_deep)
+		fprintf(fp, "  fragments: reassembled %" PRIu64 " timeout %"
+		    PRIu64 " evicted %" PRIu64 " overlap %" PRIu64 " cut %"
+		    PRIu64 " vlan_deep %" PRIu64 "\n", ds->frag_datagrams,
+		    ds->frag_timeout, ds->frag_evicted, ds->frag_overlap,
+		    ds->frag_cut, ds->vlan_deep);
+	fprintf(fp, "  flows: %" PRIu64 " (max open %" PRIu64 ")",
+	    fs->flows, fs->flows_max_active);
+	for (i = 0; i <= FLOW_END_REUSED; i++)
+		if (fs->end[i] != 0)
+			fprintf(fp, " %s %" PRIu64,
+			    flow_end_name((enum flow_end)i), fs->end[i]);
+	fprintf(fp, "\n  reassembly: gaps %" PRIu64 " gap_bytes %" PRIu64
+	    " memcap_gaps %" PRIu64 " ooo_dropped %" PRIu64
+	    " ooo_bytes_max %" PRIu64 " retransmitted_bytes %" PRIu64
+	    " overlap_mismatch_bytes %" PRIu64 " late_packets %" PRIu64
+	    " orphan_rst %" PRIu64 "\n", fs->gaps, fs->gap_bytes,
+	    fs->memcap_gaps, fs->ooo_dropped, fs->ooo_bytes_max,
+	    fs->retrans_bytes, fs->overlap_mismatch, fs->late_packets,
+	    fs->orphan_rst);
+}

@@ -1,0 +1,183 @@
+/*
+ * cur.h: the read cursor. All bytes that come from the network are read
+ * through it. A read past the end sets the sticky err flag and returns 0,
+ * so a parser reads field by field and checks c.err once at the end
+ * (the idea of tcpdump's GET_* accessors, without longjmp).
+ * Lengths are compared, never pointers (see the CERT note in netdissect.h).
+ */
+#ifndef SMTPSNIFF_CUR_H
+#define SMTPSNIFF_CUR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "span.h"
+
+struct cur {
+	const uint8_t	*p;
+	size_t		 len;
+	bool		 err;
+};
+
+static inline struct cur
+cur_make(const uint8_t *p, size_t len)
+{
+	struct cur c = { p, len, false };
+	return c;
+}
+
+static inline bool
+cur_has(const struct cur *c, size_t n)
+{
+	return !c->err && n <= c->len;
+}
+
+static inline uint8_t
+cur_u8(struct cur *c)
+{
+	uint8_t v;
+
+	if (!cur_has(c, 1)) {
+		c->err = true;
+		return 0;
+	}
+	v = c->p[0];
+	c->p++;
+	c->len--;
+	return v;
+}
+
+static inline uint16_t
+cur_be16(struct cur *c)
+{
+	uint16_t v;
+
+	if (!cur_has(c, 2)) {
+		c->err = true;
+		return 0;
+	}
+	v = (uint16_t)(c->p[0] << 8 | c->p[1]);
+	c->p += 2;
+	c->len -= 2;
+	return v;
+}
+
+static inline uint16_t
+cur_le16(struct cur *c)
+{
+	uint16_t v;
+
+	if (!cur_has(c, 2)) {
+		c->err = true;
+		return 0;
+	}
+	v = (uint16_t)(c->p[1] << 8 | c->p[0]);
+	c->p += 2;
+	c->len -= 2;
+	return v;
+}
+
+static inline uint32_t
+cur_be32(struct cur *c)
+{
+	uint32_t v;
+
+	if (!cur_has(c, 4)) {
+		c->err = true;
+		return 0;
+	}
+	v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 |
+	    (uint32_t)c->p[2] << 8 | (uint32_t)c->p[3];
+	c->p += 4;
+	c->len -= 4;
+	return v;
+}
+
+static inline uint32_t
+cur_le32(struct cur *c)
+{
+	uint32_t v;
+
+	if (!cur_has(c, 4)) {
+		c->err = true;
+		return 0;
+	}
+	v = (uint32_t)c->p[3] << 24 | (uint32_t)c->p[2] << 16 |
+	    (uint32_t)c->p[1] << 8 | (uint32_t)c->p[0];
+	c->p += 4;
+	c->len -= 4;
+	return v;
+}
+
+static inline bool
+cur_skip(struct cur *c, size_t n)
+{
+	if (!cur_has(c, n)) {
+		c->err = true;
+		return false;
+	}
+	c->p += n;
+	c->len -= n;
+	return true;
+}
+
+static inline bool
+cur_take(struct cur *c, size_t n, struct span *out)
+{
+	if (!cur_has(c, n)) {
+		c->err = true;
+		out->p = NULL;
+		out->len = 0;
+		return false;
+	}
+	out->p = c->p;
+	out->len = n;
+	c->p += n;
+	c->len -= n;
+	return true;
+}
+
+/* Copy n bytes out (addresses and the like). */
+static inline bool
+cur_copy(struct cur *c, void *dst, size_t n)
+{
+	if (!cur_has(c, n)) {
+		c->err = true;
+		memset(dst, 0, n);
+		return false;
+	}
+	memcpy(dst, c->p, n);
+	c->p += n;
+	c->len -= n;
+	return true;
+}
+
+/* A sub-cursor over the next n bytes, which are consumed from c. */
+static inline struct cur
+cur_sub(struct cur *c, size_t n)
+{
+	struct span s;
+	struct cur sub;
+
+	if (!cur_take(c, n, &s)) {
+		sub = cur_make(NULL, 0);
+		sub.err = true;
+		return sub;
+	}
+	return cur_make(s.p, s.len);
+}
+
+/* Everything that is left, as a span; the cursor becomes empty. */
+static inline struct span
+cur_rest(struct cur *c)
+{
+	struct span s = { c->p, c->err ? 0 : c->len };
+
+	c->p += s.len;
+	c->len = 0;
+	return s;
+}
+
+#endif /* SMTPSNIFF_CUR_H */

@@ -1,0 +1,117 @@
+/*
+ * dbuf.c: capped growable buffer. Growth doubles and never exceeds max;
+ * the size computations cannot overflow because max is checked first.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbuf.h"
+
+/* Prepare an empty buffer that will never hold more than max bytes. */
+void
+dbuf_init(struct dbuf *b, size_t max)
+{
+	b->p = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+/* Release the memory; the buffer is empty and usable again. */
+void
+dbuf_fini(struct dbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+/* Empty the buffer, keeping its memory. */
+void
+dbuf_reset(struct dbuf *b)
+{
+	b->len = 0;
+}
+
+static int
+dbuf_grow(struct dbuf *b, size_t need)
+{
+	size_t ncap;
+	uint8_t *np;
+
+	if (need > b->max - b->len)
+		goto fail;
+	if (b->len + need <= b->cap)
+		return 0;
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < b->len + need) {
+		if (ncap > b->max / 2) {
+			ncap = b->max;
+			break;
+		}
+		ncap *= 2;
+	}
+	np = realloc(b->p, ncap);
+	if (np == NULL)
+		goto fail;
+	b->p = np;
+	b->cap = ncap;
+	return 0;
+fail:
+	dbuf_fini(b);
+	return -1;
+}
+
+/* Append n bytes. Returns 0, or -1 (buffer freed) past the cap or on ENOMEM. */
+int
+dbuf_add(struct dbuf *b, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (dbuf_grow(b, n) == -1)
+		return -1;
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int
+dbuf_addc(struct dbuf *b, uint8_t c)
+{
+	return dbuf_add(b, &c, 1);
+}
+
+int
+dbuf_adds(struct dbuf *b, const char *s)
+{
+	return dbuf_add(b, s, strlen(s));
+}
+
+/* Append formatted text (no terminating NUL is kept in len). */
+int
+dbuf_printf(struct dbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char small[128];
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		dbuf_fini(b);
+		return -1;
+	}
+	if ((size_t)n < sizeof(small))
+		return dbuf_add(b, small, (size_t)n);
+	if (dbuf_grow(b, (size_t)n + 1) == -1)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}

@@ -1,0 +1,158 @@
+/*
+ * json.c: JSON text output (RFC 8259). Deliberately no parser and no DOM:
+ * records are written field by field into a dbuf.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629 §4), or 0. */
+static size_t
+utf8_seq_len(const uint8_t *p, size_t n)
+{
+	uint8_t c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (n >= 2 && (p[1] & 0xc0) == 0x80) ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && p[1] < 0xa0)
+			return 0;	/* overlong */
+		if (c == 0xed && p[1] >= 0xa0)
+			return 0;	/* surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && p[1] < 0x90)
+			return 0;	/* overlong */
+		if (c == 0xf4 && p[1] >= 0x90)
+			return 0;	/* above U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+/* Append p[0..n) as a JSON string. Returns 0 or -1 (buffer freed). */
+int
+json_str(struct dbuf *b, const uint8_t *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, run, k;
+	uint8_t c;
+	char esc[6];
+
+	if (dbuf_addc(b, '"') == -1)
+		return -1;
+	while (i < n) {
+		/* Copy the longest run of plain printable ASCII at once. */
+		run = 0;
+		while (i + run < n) {
+			c = p[i + run];
+			if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+				break;
+			run++;
+		}
+		if (run > 0) {
+			if (dbuf_add(b, p + i, run) == -1)
+				return -1;
+			i += run;
+			continue;
+		}
+		c = p[i];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			if (dbuf_add(b, esc, 2) == -1)
+				return -1;
+			i++;
+		} else if (c < 0x20) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			if (dbuf_add(b, esc, 6) == -1)
+				return -1;
+			i++;
+		} else {
+			k = utf8_seq_len(p + i, n - i);
+			if (k == 0) {
+				if (dbuf_add(b, "\xef\xbf\xbd", 3) == -1)
+					return -1;
+				i++;
+			} else {
+				if (dbuf_add(b, p + i, k) == -1)
+					return -1;
+				i += k;
+			}
+		}
+	}
+	return dbuf_addc(b, '"');
+}
+
+int
+json_cstr(struct dbuf *b, const char *s)
+{
+	return json_str(b, (const uint8_t *)s, strlen(s));
+}
+
+int
+json_key(struct dbuf *b, const char *key)
+{
+	if (json_cstr(b, key) == -1)
+		return -1;
+	return dbuf_addc(b, ':');
+}
+
+int
+json_u64(struct dbuf *b, uint64_t v)
+{
+	return dbuf_printf(b, "%" PRIu64, v);
+}
+
+void
+ts_format(uint64_t ts_ns, char out[32])
+{
+	time_t secs = (time_t)(ts_ns / 1000000000u);
+	unsigned usec = (unsigned)((ts_ns % 1000000000u) / 1000u);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	/* Years past 9999 cannot come from a 64-bit ns clock. */
+	snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000, (unsigned)(tm.tm_mon + 1) % 100,
+	    (unsigned)tm.tm_mday % 100, (unsigned)tm.tm_hour % 100,
+	    (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100, usec % 1000000);
+}
+
+int
+json_ts(struct dbuf *b, uint64_t ts_ns)
+{
+	char s[32];
+
+	ts_format(ts_ns, s);
+	return json_cstr(b, s);
+}
+
+int
+json_hex(struct dbuf *b, const uint8_t *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	if (dbuf_addc(b, '"') == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (dbuf_addc(b, (uint8_t)hex[p[i] >> 4]) == -1 ||
+		    dbuf_addc(b, (uint8_t)hex[p[i] & 15]) == -1)
+			return -1;
+	}
+	return dbuf_addc(b, '"');
+}

@@ -1,0 +1,567 @@
+/*
+ * flow_table.c: connections by key (the original design's "flux" hash)
+ * and by last activity (its "TimeFlux"): three queues, each ordered by last
+ * activity and each with one timeout, so expiry only ever looks at heads.
+ * The hash is seeded and symmetric (the key is sorted, so both directions
+ * find the same entry). Flow storage comes from a pool that grows in chunks
+ * up to LIMIT_FLOWS and is reused: no allocation per packet.
+ *
+ * A connection that ended stays in the table for LIMIT_TCP_LINGER_S
+ * ("linger"), so that its late ACKs and retransmissions do not start a
+ * bogus mid-stream connection; a new SYN on its key starts a new one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow_int.h"
+
+#define FLOW_CHUNK	1024
+#define NS		1000000000ull
+#define SWEEP_NS	NS	/* look for expired flows once a second */
+
+static const uint16_t default_server_ports[] = { 25, 465, 587, 2525 };
+
+void
+flow_config_default(struct flow_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_flows = LIMIT_FLOWS;
+	c->stream_ooo_bytes = LIMIT_STREAM_OOO_BYTES;
+	c->total_ooo_bytes = LIMIT_TOTAL_OOO_BYTES;
+	c->timeout_est_s = LIMIT_TCP_TIMEOUT_EST_S;
+	c->timeout_short_s = LIMIT_TCP_TIMEOUT_SHORT_S;
+	c->linger_s = LIMIT_TCP_LINGER_S;
+	c->hash_seed = 0x9e3779b97f4a7c15ull;
+	c->server_ports = default_server_ports;
+	c->nserver_ports = sizeof(default_server_ports) /
+	    sizeof(default_server_ports[0]);
+}
+
+/*
+ * Create a table. ops and arg receive every connection's data; cfg is
+ * copied (server_ports must outlive the table). NULL on ENOMEM.
+ */
+struct flow_table *
+flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
+    void *arg)
+{
+	struct flow_table *t;
+	size_t n = 16;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->cfg = *cfg;
+	if (t->cfg.max_flows < 1)
+		t->cfg.max_flows = 1;
+	t->ops = *ops;
+	t->arg = arg;
+	while (n < t->cfg.max_flows)
+		n *= 2;
+	t->nbuckets = n;
+	if ((t->buckets = calloc(n, sizeof(*t->buckets))) == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->q[FLOWQ_EST].timeout_ns = (uint64_t)t->cfg.timeout_est_s * NS;
+	t->q[FLOWQ_SHORT].timeout_ns = (uint64_t)t->cfg.timeout_short_s * NS;
+	t->q[FLOWQ_LINGER].timeout_ns = (uint64_t)t->cfg.linger_s * NS;
+	return t;
+}
+
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t
+key_hash(const struct flow_key *k, uint64_t seed)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = seed, w;
+	size_t i;
+
+	for (i = 0; i + 8 <= sizeof(*k); i += 8) {
+		memcpy(&w, p + i, 8);
+		h = mix64(h ^ w) + 0x9e3779b97f4a7c15ull;
+	}
+	for (; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return mix64(h);
+}
+
+/*
+ * The sorted key of a packet; *side is the key side of its source.
+ */
+static void
+make_key(const struct pkt *p, struct flow_key *k, uint8_t *side)
+{
+	int c;
+
+	memset(k, 0, sizeof(*k));
+	k->af = p->af;
+	k->nvlan = p->nvlan;
+	memcpy(k->vlan, p->vlan, sizeof(k->vlan[0]) * p->nvlan);
+	c = memcmp(p->src, p->dst, 16);
+	if (c == 0)
+		c = (int)p->sport - (int)p->dport;
+	if (c <= 0) {
+		*side = 0;
+		memcpy(k->addr[0], p->src, 16);
+		memcpy(k->addr[1], p->dst, 16);
+		k->port[0] = p->sport;
+		k->port[1] = p->dport;
+	} else {
+		*side = 1;
+		memcpy(k->addr[0], p->dst, 16);
+		memcpy(k->addr[1], p->src, 16);
+		k->port[0] = p->dport;
+		k->port[1] = p->sport;
+	}
+}
+
+static void
+q_remove(struct flow_table *t, struct flow *f)
+{
+	struct flow_queue_list *q = &t->q[f->queue];
+
+	if (f->qprev != NULL)
+		f->qprev->qnext = f->qnext;
+	else
+		q->head = f->qnext;
+	if (f->qnext != NULL)
+		f->qnext->qprev = f->qprev;
+	else
+		q->tail = f->qprev;
+	f->qprev = f->qnext = NULL;
+}
+
+static void
+q_append(struct flow_table *t, struct flow *f, enum flow_queue which)
+{
+	struct flow_queue_list *q = &t->q[which];
+
+	f->queue = (uint8_t)which;
+	f->qnext = NULL;
+	f->qprev = q->tail;
+	if (q->tail != NULL)
+		q->tail->qnext = f;
+	else
+		q->head = f;
+	q->tail = f;
+}
+
+static void
+h_remove(struct flow_table *t, struct flow *f)
+{
+	struct flow **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
+
+	while (*pp != f)
+		pp = &(*pp)->hnext;
+	*pp = f->hnext;
+}
+
+/* Remove a flow from the table and return its storage to the pool. */
+static void
+flow_release(struct flow_table *t, struct flow *f)
+{
+	h_remove(t, f);
+	q_remove(t, f);
+	tcp_stream_fini(t, &f->dir[0]);
+	tcp_stream_fini(t, &f->dir[1]);
+	f->hnext = t->free_list;
+	t->free_list = f;
+	t->nflows--;
+}
+
+/*
+ * End a connection: deliver what is buffered, tell the layer above, and
+ * keep the key lingering (or drop it at once when asked).
+ */
+static void
+flow_end(struct flow_table *t, struct flow *f, enum flow_end why,
+    bool linger)
+{
+	if (!f->ended) {
+		tcp_stream_flush(t, f, FLOW_C2S);
+		tcp_stream_flush(t, f, FLOW_S2C);
+		f->ended = true;
+		t->st.end[why]++;
+		t->st.flows_active--;
+		t->st.retrans_bytes += f->dir[0].st.retrans_bytes +
+		    f->dir[1].st.retrans_bytes;
+		t->st.overlap_mismatch += f->dir[0].st.overlap_mismatch +
+		    f->dir[1].st.overlap_mismatch;
+		t->ops.on_close(t->arg, f, why);
+		f->user = NULL;
+		tcp_stream_fini(t, &f->dir[0]);
+		tcp_stream_fini(t, &f->dir[1]);
+	}
+	if (linger) {
+		q_remove(t, f);
+		q_append(t, f, FLOWQ_LINGER);
+	} else {
+		flow_release(t, f);
+	}
+}
+
+/*
+ * Make room for one more flow: a lingering key if there is one, else the
+ * least recently active connection, which ends as "evicted".
+ */
+static void
+evict_one(struct flow_table *t)
+{
+	struct flow *victim = t->q[FLOWQ_LINGER].head, *h;
+	int i;
+
+	if (victim != NULL) {
+		flow_release(t, victim);
+		return;
+	}
+	for (i = 0; i < FLOWQ_LINGER; i++) {
+		h = t->q[i].head;
+		if (h != NULL && (victim == NULL ||
+		    h->info.ts_last < victim->info.ts_last))
+			victim = h;
+	}
+	if (victim != NULL)
+		flow_end(t, victim, FLOW_END_EVICTED, false);
+}
+
+static struct flow *
+flow_alloc(struct flow_table *t)
+{
+	struct flow *chunk, *f;
+	void **nc;
+	size_t i;
+
+	if (t->nflows >= t->cfg.max_flows)
+		evict_one(t);
+	if (t->free_list == NULL) {
+		nc = realloc(t->chunks, (t->nchunks + 1) * sizeof(*nc));
+		if (nc == NULL)
+			return NULL;
+		t->chunks = nc;
+		if ((chunk = calloc(FLOW_CHUNK, sizeof(*chunk))) == NULL)
+			return NULL;
+		t->chunks[t->nchunks++] = chunk;
+		for (i = FLOW_CHUNK; i > 0; i--) {
+			chunk[i - 1].hnext = t->free_list;
+			t->free_list = &chunk[i - 1];
+		}
+	}
+	f = t->free_list;
+	t->free_list = f->hnext;
+	t->nflows++;
+	return f;
+}
+
+static bool
+is_server_port(const struct flow_table *t, uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < t->cfg.nserver_ports; i++)
+		if (t->cfg.server_ports[i] == port)
+			return true;
+	return false;
+}
+
+/*
+ * Which side opened the connection. The SYN says it; without one, the
+ * side on a service port (configured, then below 1024, then the lower
+ * port) is the server, and failing all that the first sender is the client.
+ */
+static bool
+src_is_client(const struct flow_table *t, const struct pkt *p)
+{
+	bool ss, ds;
+
+	if ((p->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		return true;
+	if ((p->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		return false;
+	ss = is_server_port(t, p->sport);
+	ds = is_server_port(t, p->dport);
+	if (ss != ds)
+		return ds;
+	ss = p->sport < 1024;
+	ds = p->dport < 1024;
+	if (ss != ds)
+		return ds;
+	if (p->sport != p->dport)
+		return p->dport < p->sport;
+	return true;
+}
+
+static struct flow *
+flow_create(struct flow_table *t, const struct pkt *p,
+    const struct flow_key *k, uint64_t hash, uint8_t src_side)
+{
+	struct flow *f;
+	struct flow_endpoint src, dst;
+	bool client_is_src;
+
+	if ((f = flow_alloc(t)) == NULL)
+		return NULL;
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->hash = hash;
+	client_is_src = src_is_client(t, p);
+	f->client_side = client_is_src ? src_side : (uint8_t)!src_side;
+	memcpy(src.ip, p->src, 16);
+	src.port = p->sport;
+	memcpy(dst.ip, p->dst, 16);
+	dst.port = p->dport;
+	f->info.af = p->af;
+	f->info.nvlan = p->nvlan;
+	memcpy(f->info.vlan, p->vlan, sizeof(f->info.vlan));
+	f->info.client = client_is_src ? src : dst;
+	f->info.server = client_is_src ? dst : src;
+	f->info.ts_first = p->ts_ns;
+	f->info.ts_last = p->ts_ns;
+	tcp_stream_init(&f->dir[0]);
+	tcp_stream_init(&f->dir[1]);
+	f->hnext = t->buckets[hash & (t->nbuckets - 1)];
+	t->buckets[hash & (t->nbuckets - 1)] = f;
+	q_append(t, f, FLOWQ_SHORT);
+	t->st.flows++;
+	t->st.flows_active++;
+	if (t->st.flows_active > t->st.flows_max_active)
+		t->st.flows_max_active = t->st.flows_active;
+	t->ops.on_open(t->arg, f);
+	return f;
+}
+
+static struct flow *
+flow_lookup(struct flow_table *t, const struct flow_key *k, uint64_t hash)
+{
+	struct flow *f;
+
+	for (f = t->buckets[hash & (t->nbuckets - 1)]; f != NULL;
+	    f = f->hnext)
+		if (f->hash == hash && memcmp(&f->key, k, sizeof(*k)) == 0)
+			return f;
+	return NULL;
+}
+
+/* End every connection idle past its queue's timeout. */
+static void
+sweep(struct flow_table *t)
+{
+	struct flow *f;
+	int i;
+
+	for (i = 0; i < FLOWQ_MAX; i++) {
+		while ((f = t->q[i].head) != NULL &&
+		    t->now - f->info.ts_last > t->q[i].timeout_ns) {
+			if (i == FLOWQ_LINGER)
+				flow_release(t, f);
+			else
+				flow_end(t, f, FLOW_END_TIMEOUT, false);
+		}
+	}
+}
+
+/* Which queue an open connection belongs in now. */
+static enum flow_queue
+queue_for(const struct flow *f)
+{
+	const struct tcp_stream *c = &f->dir[FLOW_C2S];
+	const struct tcp_stream *s = &f->dir[FLOW_S2C];
+
+	if (c->fin_seen || s->fin_seen)
+		return FLOWQ_SHORT;
+	/* Opening: a SYN and no answer yet. */
+	if (c->st.syn_seen && !s->seq_known)
+		return FLOWQ_SHORT;
+	return FLOWQ_EST;
+}
+
+static bool
+is_new_connection(const struct flow *f, const struct pkt *p, uint8_t side)
+{
+	const struct tcp_stream *c = &f->dir[FLOW_C2S];
+
+	if ((p->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+		return false;
+	if (f->ended && side != f->client_side)
+		return true;
+	/* A SYN from the server side of an open flow is not a reuse. */
+	if (side != f->client_side)
+		return false;
+	if (f->ended)
+		return !(c->st.syn_seen && c->isn == p->seq);
+	/* Retransmitted SYN: same ISN. Otherwise the port pair is reused. */
+	return !(c->st.syn_seen && c->isn == p->seq) &&
+	    (c->seq_known || f->dir[FLOW_S2C].seq_known);
+}
+
+/*
+ * Feed one TCP segment. Data reaches the layer above in order; gaps,
+ * ends and timeouts are reported as they become known.
+ */
+void
+flow_table_packet(struct flow_table *t, const struct pkt *p)
+{
+	struct flow_key k;
+	struct flow *f;
+	struct tcp_stream *st;
+	enum flow_dir dir;
+	enum flow_queue q;
+	uint64_t hash;
+	uint32_t seq;
+	uint8_t side;
+
+	t->st.packets++;
+	if (p->ts_ns > t->now)
+		t->now = p->ts_ns;
+	if (t->now >= t->next_sweep) {
+		sweep(t);
+		t->next_sweep = t->now + SWEEP_NS;
+	}
+	make_key(p, &k, &side);
+	hash = key_hash(&k, t->cfg.hash_seed);
+	f = flow_lookup(t, &k, hash);
+	if (f != NULL && is_new_connection(f, p, side)) {
+		if (!f->ended)
+			flow_end(t, f, FLOW_END_REUSED, false);
+		else
+			flow_release(t, f);
+		f = NULL;
+	}
+	if (f == NULL) {
+		if (p->flags & TCP_RST) {
+			t->st.orphan_rst++;
+			return;
+		}
+		if ((f = flow_create(t, p, &k, hash, side)) == NULL)
+			return;
+	} else if (f->ended) {
+		t->st.late_packets++;
+		return;
+	}
+	f->info.packets++;
+	if (p->ts_ns > f->info.ts_last)
+		f->info.ts_last = p->ts_ns;
+	dir = side == f->client_side ? FLOW_C2S : FLOW_S2C;
+	st = &f->dir[dir];
+
+	if (p->flags & TCP_RST) {
+		/* RFC 9293 §3.10.7.4: the connection is gone. */
+		flow_end(t, f, FLOW_END_RESET, true);
+		return;
+	}
+	seq = p->seq;
+	if (p->flags & TCP_SYN) {
+		tcp_stream_syn(st, seq);
+		seq++;			/* data follows the SYN's number */
+	}
+	if (p->flags & TCP_ACK)
+		tcp_stream_ack(t, f, (enum flow_dir)!dir, p->ack);
+	if (p->payload.len > 0 || p->payload_cut > 0)
+		tcp_stream_segment(t, f, dir, seq, p->payload.p,
+		    p->payload.len, p->payload_cut);
+	if (p->flags & TCP_FIN)
+		tcp_stream_fin(st, seq + (uint32_t)p->payload.len +
+		    p->payload_cut);
+	if (tcp_stream_is_done(&f->dir[0]) && tcp_stream_is_done(&f->dir[1])) {
+		flow_end(t, f, FLOW_END_CLOSED, true);
+		return;
+	}
+	q = queue_for(f);
+	q_remove(t, f);
+	q_append(t, f, q);
+}
+
+/*
+ * The capture ended: every open connection ends ("open"), least recently
+ * active first, so the output order does not depend on the hash.
+ */
+void
+flow_table_finish(struct flow_table *t)
+{
+	struct flow *victim, *h;
+	int i;
+
+	for (;;) {
+		victim = NULL;
+		for (i = 0; i < FLOWQ_MAX; i++) {
+			h = t->q[i].head;
+			if (h != NULL && (victim == NULL ||
+			    h->info.ts_last < victim->info.ts_last))
+				victim = h;
+		}
+		if (victim == NULL)
+			break;
+		if (victim->ended)
+			flow_release(t, victim);
+		else
+			flow_end(t, victim, FLOW_END_OPEN, false);
+	}
+}
+
+void
+flow_table_free(struct flow_table *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	flow_table_finish(t);
+	for (i = 0; i < t->nchunks; i++)
+		free(t->chunks[i]);
+	free(t->chunks);
+	free(t->buckets);
+	free(t);
+}
+
+const struct flow_table_stats *
+flow_table_get_stats(const struct flow_table *t)
+{
+	return &t->st;
+}
+
+const struct flow_info *
+flow_get_info(const struct flow *f)
+{
+	return &f->info;
+}
+
+const struct flow_dir_stats *
+flow_get_dir_stats(const struct flow *f, enum flow_dir d)
+{
+	return &f->dir[d].st;
+}
+
+void *
+flow_get_user(const struct flow *f)
+{
+	return f->user;
+}
+
+void
+flow_set_user(struct flow *f, void *u)
+{
+	f->user = u;
+}
+
+const char *
+flow_end_name(enum flow_end e)
+{
+	switch (e) {
+	case FLOW_END_CLOSED:	return "closed";
+	case FLOW_END_RESET:	return "reset";
+	case FLOW_END_TIMEOUT:	return "timeout";
+	case FLOW_END_OPEN:	return "open";
+	case FLOW_END_EVICTED:	return "evicted";
+	case FLOW_END_REUSED:	return "reused";
+	}
+	return "unknown";
+}
