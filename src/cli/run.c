@@ -64,8 +64,8 @@ cli_print_summary(FILE *fp, const struct capture *cap,
 	    " memcap_gaps %" PRIu64 " ooo_dropped %" PRIu64
 	    " ooo_bytes_max %" PRIu64 " retransmitted_bytes %" PRIu64
 	    " overlap_mismatch_bytes %" PRIu64 " late_packets %" PRIu64
-	    " orphan_rst %" PRIu64 "\n", fs->gaps, fs->gap_bytes,
+	    " rst_ignored %" PRIu64 "\n", fs->gaps, fs->gap_bytes,
 	    fs->memcap_gaps, fs->ooo_dropped, fs->ooo_bytes_max,
 	    fs->retrans_bytes, fs->overlap_mismatch, fs->late_packets,
-	    fs->orphan_rst);
+	    fs->rst_ignored);
 }

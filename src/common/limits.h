@@ -94,6 +94,22 @@
 #define LIMIT_TCP_LINGER_S		30
 
 /*
+ * Seconds of quiet after an accepted RST before the connection is ended as
+ * "reset". Data seen in that time is still delivered: a RST forged to make
+ * a sensor stop looking (Ptacek and Newsham, 1998) must not hide what the
+ * real endpoints go on exchanging. A new SYN ends it at once.
+ */
+#define LIMIT_TCP_RESET_LINGER_S	10
+
+/*
+ * A RST is accepted when its sequence number is within this distance of
+ * the next byte expected from its sender (RFC 5961 §3.2 asks for the
+ * receive window, which a passive sensor does not know exactly).
+ * Outside: the RST is ignored and counted (rst_ignored).
+ */
+#define LIMIT_TCP_RST_WINDOW		(16u * 1024 * 1024)
+
+/*
  * An ACK or FIN further than this beyond the next expected byte is not
  * trusted to size a gap (it is either forged or from another connection).
  */

@@ -8,7 +8,7 @@
 
 #include "log.h"
 
-static void
+static void __attribute__((format(printf, 1, 0)))
 vlog(const char *fmt, va_list ap, const char *suffix)
 {
 	fputs("smtpsniff: ", stderr);

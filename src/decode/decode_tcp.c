@@ -91,13 +91,23 @@ decode_tcp(struct decoder *d, struct span seg, size_t seg_len,
 	doff = cur_u8(&c);
 	p->flags = cur_u8(&c);
 	p->win = cur_be16(&c);
+	cur_skip(&c, 4);			/* checksum, urgent pointer */
 	if (c.err)
 		return DECODE_ERR_TCP_TRUNCATED;
 	off = (size_t)(doff >> 4) * 4;
 	if (off < 20 || off > seg_len)
 		return DECODE_ERR_TCP_HEADER;
-	if (off > seg.len)
-		return DECODE_ERR_TCP_TRUNCATED;
+	if (off > seg.len) {
+		/*
+		 * The snaplen cut into the options: the fixed header is all
+		 * we need, and every payload byte is missing.
+		 */
+		p->payload.p = seg.p + seg.len;
+		p->payload.len = 0;
+		p->payload_cut = (uint32_t)(seg_len - off);
+		d->stats.csum_unverified++;
+		return DECODE_TCP;
+	}
 	p->payload.p = seg.p + off;
 	p->payload.len = seg.len - off;
 	p->payload_cut = (uint32_t)(seg_len - seg.len);

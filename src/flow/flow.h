@@ -24,7 +24,7 @@ enum flow_dir {
 /* Why a connection ended (the "state" of `smtpsniff flows`). */
 enum flow_end {
 	FLOW_END_CLOSED,	/* FIN both ways, all data seen */
-	FLOW_END_RESET,		/* RST */
+	FLOW_END_RESET,		/* RST (then quiet) */
 	FLOW_END_TIMEOUT,	/* idle past its timeout */
 	FLOW_END_OPEN,		/* still open when the capture ended */
 	FLOW_END_EVICTED,	/* ended early: LIMIT_FLOWS reached */
@@ -81,6 +81,7 @@ struct flow_config {
 	uint32_t	timeout_est_s;
 	uint32_t	timeout_short_s;
 	uint32_t	linger_s;
+	uint32_t	reset_linger_s;
 	uint64_t	hash_seed;
 	/* Ports that mark the server when no SYN shows who opened. */
 	const uint16_t	*server_ports;
@@ -99,7 +100,7 @@ struct flow_table_stats {
 	uint64_t	ooo_dropped;	/* segments dropped: total cap */
 	uint64_t	ooo_bytes_max;	/* high-water mark of buffered bytes */
 	uint64_t	late_packets;	/* seen after their connection ended */
-	uint64_t	orphan_rst;	/* RST for no known connection */
+	uint64_t	rst_ignored;	/* RST outside the window: not acted on */
 	uint64_t	retrans_bytes;
 	uint64_t	overlap_mismatch;
 };

@@ -46,6 +46,7 @@ struct flow_key {
 enum flow_queue {
 	FLOWQ_EST,		/* established or picked up */
 	FLOWQ_SHORT,		/* opening, closing, or half of it seen */
+	FLOWQ_RESET,		/* RST accepted; ends when quiet */
 	FLOWQ_LINGER,		/* ended; key kept to absorb late packets */
 	FLOWQ_MAX
 };
@@ -59,6 +60,7 @@ struct flow {
 	uint8_t		 queue;		/* enum flow_queue */
 	uint8_t		 client_side;	/* key side of the client */
 	bool		 ended;
+	bool		 rst_seen;
 	struct flow_info info;
 	struct tcp_stream dir[2];	/* indexed by enum flow_dir */
 	void		*user;

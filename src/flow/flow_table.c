@@ -31,6 +31,7 @@ flow_config_default(struct flow_config *c)
 	c->timeout_est_s = LIMIT_TCP_TIMEOUT_EST_S;
 	c->timeout_short_s = LIMIT_TCP_TIMEOUT_SHORT_S;
 	c->linger_s = LIMIT_TCP_LINGER_S;
+	c->reset_linger_s = LIMIT_TCP_RESET_LINGER_S;
 	c->hash_seed = 0x9e3779b97f4a7c15ull;
 	c->server_ports = default_server_ports;
 	c->nserver_ports = sizeof(default_server_ports) /
@@ -64,6 +65,7 @@ flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
 	}
 	t->q[FLOWQ_EST].timeout_ns = (uint64_t)t->cfg.timeout_est_s * NS;
 	t->q[FLOWQ_SHORT].timeout_ns = (uint64_t)t->cfg.timeout_short_s * NS;
+	t->q[FLOWQ_RESET].timeout_ns = (uint64_t)t->cfg.reset_linger_s * NS;
 	t->q[FLOWQ_LINGER].timeout_ns = (uint64_t)t->cfg.linger_s * NS;
 	return t;
 }
@@ -364,7 +366,8 @@ sweep(struct flow_table *t)
 			if (i == FLOWQ_LINGER)
 				flow_release(t, f);
 			else
-				flow_end(t, f, FLOW_END_TIMEOUT, false);
+				flow_end(t, f, i == FLOWQ_RESET ?
+				    FLOW_END_RESET : FLOW_END_TIMEOUT, false);
 		}
 	}
 }
@@ -388,6 +391,7 @@ static bool
 is_new_connection(const struct flow *f, const struct pkt *p, uint8_t side)
 {
 	const struct tcp_stream *c = &f->dir[FLOW_C2S];
+	bool same_isn = c->st.syn_seen && c->isn == p->seq;
 
 	if ((p->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
 		return false;
@@ -396,11 +400,33 @@ is_new_connection(const struct flow *f, const struct pkt *p, uint8_t side)
 	/* A SYN from the server side of an open flow is not a reuse. */
 	if (side != f->client_side)
 		return false;
-	if (f->ended)
-		return !(c->st.syn_seen && c->isn == p->seq);
-	/* Retransmitted SYN: same ISN. Otherwise the port pair is reused. */
-	return !(c->st.syn_seen && c->isn == p->seq) &&
-	    (c->seq_known || f->dir[FLOW_S2C].seq_known);
+	/*
+	 * A retransmitted SYN carries the same ISN. A SYN that comes after
+	 * the SYN-ACK (capture reordering) finds no client sequence yet.
+	 * Any other SYN means the port pair is being reused.
+	 */
+	return !same_isn && (f->ended || c->seq_known);
+}
+
+/*
+ * RFC 9293 §3.10.7.3 and RFC 5961 §3.2: a RST that answers a SYN must
+ * acknowledge it; any other must carry a sequence number near what its
+ * sender is expected to send next.
+ */
+static bool
+rst_acceptable(const struct flow *f, enum flow_dir dir, const struct pkt *p)
+{
+	const struct tcp_stream *snd = &f->dir[dir];
+	const struct tcp_stream *rcv = &f->dir[!dir];
+	int64_t rel;
+
+	if (rcv->st.syn_seen && !snd->seq_known)
+		return (p->flags & TCP_ACK) && p->ack == rcv->isn + 1;
+	if (!snd->seq_known)
+		return true;
+	rel = (int32_t)(p->seq - snd->next_seq);
+	return rel >= -(int64_t)LIMIT_TCP_RST_WINDOW &&
+	    rel <= (int64_t)LIMIT_TCP_RST_WINDOW;
 }
 
 /*
@@ -431,16 +457,13 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 	f = flow_lookup(t, &k, hash);
 	if (f != NULL && is_new_connection(f, p, side)) {
 		if (!f->ended)
-			flow_end(t, f, FLOW_END_REUSED, false);
+			flow_end(t, f, f->rst_seen ? FLOW_END_RESET :
+			    FLOW_END_REUSED, false);
 		else
 			flow_release(t, f);
 		f = NULL;
 	}
 	if (f == NULL) {
-		if (p->flags & TCP_RST) {
-			t->st.orphan_rst++;
-			return;
-		}
 		if ((f = flow_create(t, p, &k, hash, side)) == NULL)
 			return;
 	} else if (f->ended) {
@@ -454,8 +477,14 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 	st = &f->dir[dir];
 
 	if (p->flags & TCP_RST) {
-		/* RFC 9293 §3.10.7.4: the connection is gone. */
-		flow_end(t, f, FLOW_END_RESET, true);
+		if (rst_acceptable(f, dir, p)) {
+			/* It ends when quiet: see LIMIT_TCP_RESET_LINGER_S. */
+			f->rst_seen = true;
+		} else {
+			t->st.rst_ignored++;
+		}
+		q_remove(t, f);
+		q_append(t, f, f->rst_seen ? FLOWQ_RESET : queue_for(f));
 		return;
 	}
 	seq = p->seq;
@@ -472,17 +501,19 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 		tcp_stream_fin(st, seq + (uint32_t)p->payload.len +
 		    p->payload_cut);
 	if (tcp_stream_is_done(&f->dir[0]) && tcp_stream_is_done(&f->dir[1])) {
-		flow_end(t, f, FLOW_END_CLOSED, true);
+		flow_end(t, f, f->rst_seen ? FLOW_END_RESET : FLOW_END_CLOSED,
+		    true);
 		return;
 	}
-	q = queue_for(f);
+	q = f->rst_seen ? FLOWQ_RESET : queue_for(f);
 	q_remove(t, f);
 	q_append(t, f, q);
 }
 
 /*
- * The capture ended: every open connection ends ("open"), least recently
- * active first, so the output order does not depend on the hash.
+ * The capture ended: every open connection ends ("open", or "reset" if
+ * a RST was accepted), least recently active first, so the output order
+ * does not depend on the hash.
  */
 void
 flow_table_finish(struct flow_table *t)
@@ -503,7 +534,8 @@ flow_table_finish(struct flow_table *t)
 		if (victim->ended)
 			flow_release(t, victim);
 		else
-			flow_end(t, victim, FLOW_END_OPEN, false);
+			flow_end(t, victim, victim->rst_seen ? FLOW_END_RESET :
+			    FLOW_END_OPEN, false);
 	}
 }
 

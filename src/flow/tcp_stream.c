@@ -255,7 +255,11 @@ tcp_stream_segment(struct flow_table *t, struct flow *f, enum flow_dir dir,
 			drain(t, f, dir);
 			if (len == 0)
 				break;
-			/* The rest overlaps buffered data: merge it. */
+			/*
+			 * The rest overlaps data that was buffered first and
+			 * has just been delivered: trim it again.
+			 */
+			continue;
 		}
 		if (fits(t, s, len)) {
 			if (insert(t, s, (uint64_t)off, p, len) == -1)

@@ -174,6 +174,24 @@ test_tcp_header_cut_by_snaplen_is_truncated(void **state)
 }
 
 static void
+test_snaplen_cut_in_tcp_options_keeps_the_header(void **state)
+{
+	struct decoder *d = decoder_new();
+	struct pb pb = { .sport = 1, .dport = 25, .seq = 42,
+	    .flags = TCP_ACK, .payload = "oooooooooooodata", .len = 16 };
+	struct pkt p;
+	size_t n = pb_build(frame, sizeof(frame), &pb);
+
+	frame[14 + 20 + 12] = 8 << 4;	/* 12 bytes of options, then "data" */
+	assert_int_equal(decode_frame(d, CAPTURE_LINK_EN10MB, 14 + 20 + 24, n,
+	    &p), DECODE_TCP);
+	assert_int_equal(p.seq, 42);
+	assert_int_equal(p.payload.len, 0);
+	assert_int_equal(p.payload_cut, 4);
+	decoder_free(d);
+}
+
+static void
 test_every_truncation_is_safe(void **state)
 {
 	struct decoder *d = decoder_new();
@@ -191,6 +209,7 @@ test_every_truncation_is_safe(void **state)
 
 		memcpy(copy, frame, cut);
 		r = decoder_decode(d, &cp, &p);
+		/* The fixed TCP header ends 6 bytes before the frame does. */
 		if (cut >= n - 6)
 			assert_int_equal(r, DECODE_TCP);
 		else
@@ -422,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_ethernet_padding_is_not_payload),
 		cmocka_unit_test(test_snaplen_cut_payload_reports_missing_bytes),
 		cmocka_unit_test(test_tcp_header_cut_by_snaplen_is_truncated),
+		cmocka_unit_test(test_snaplen_cut_in_tcp_options_keeps_the_header),
 		cmocka_unit_test(test_every_truncation_is_safe),
 		cmocka_unit_test(test_bad_checksums_counted_but_segment_kept),
 		cmocka_unit_test(test_non_tcp_counted_and_ignored),

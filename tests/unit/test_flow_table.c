@@ -1,0 +1,372 @@
+/*
+ * test_flow_table.c: connection life: opening, closing, reset, reuse of a
+ * port pair, timeouts by packet time, eviction, VLAN keys, who is client.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "pktbuild.h"
+
+static struct rec r;
+static struct decoder *d;
+
+static int
+setup(void **state)
+{
+	d = decoder_new();
+	return d == NULL;
+}
+
+static int
+teardown(void **state)
+{
+	decoder_free(d);
+	return 0;
+}
+
+static void
+feed(struct flow_table *ft, double t, uint16_t cport, bool from_client,
+    uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
+{
+	struct pb pb = { .src = "10.0.0.1", .dst = "10.0.0.2",
+	    .sport = cport, .dport = 25, .seq = seq, .ack = ack,
+	    .flags = flags, .payload = data, .len = data ? strlen(data) : 0 };
+
+	if (!from_client) {
+		pb.src = "10.0.0.2";
+		pb.dst = "10.0.0.1";
+		pb.sport = 25;
+		pb.dport = cport;
+	}
+	assert_int_equal(rec_feed(d, ft, &pb, t), DECODE_TCP);
+}
+
+/* A whole short connection: handshake, one line each way, FINs. */
+static void
+conversation(struct flow_table *ft, double t, uint16_t port, uint32_t isn)
+{
+	feed(ft, t, port, true, isn, 0, TCP_SYN, NULL);
+	feed(ft, t + .01, port, false, 9000, isn + 1, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, t + .02, port, true, isn + 1, 9001, TCP_ACK, NULL);
+	feed(ft, t + .03, port, false, 9001, isn + 1, TCP_ACK, "220\r\n");
+	feed(ft, t + .04, port, true, isn + 1, 9006, TCP_ACK | TCP_FIN,
+	    "QUIT\r\n");
+	feed(ft, t + .05, port, false, 9006, isn + 8, TCP_ACK | TCP_FIN, NULL);
+	feed(ft, t + .06, port, true, isn + 8, 9007, TCP_ACK, NULL);
+}
+
+static void
+test_fin_both_ways_closes(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	conversation(ft, 1, 40000, 100);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_CLOSED);
+	/* It ends with the second FIN; the last ACK lingers. */
+	assert_int_equal(r.f[0].info.packets, 6);
+	assert_int_equal(flow_table_get_stats(ft)->late_packets, 1);
+	assert_int_equal(r.f[0].len[FLOW_C2S], 6);
+	assert_int_equal(r.f[0].len[FLOW_S2C], 5);
+	flow_table_free(ft);
+}
+
+static void
+test_half_close_keeps_other_direction(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 1.1, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 1.2, 40000, true, 101, 9001, TCP_ACK | TCP_FIN, "bye");
+	feed(ft, 1.3, 40000, false, 9001, 105, TCP_ACK, "still talking");
+	assert_int_equal(r.nclosed, 0);
+	feed(ft, 1.4, 40000, false, 9014, 105, TCP_ACK | TCP_FIN, NULL);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_CLOSED);
+	assert_int_equal(r.f[0].len[FLOW_S2C], 13);
+	flow_table_free(ft);
+}
+
+static void
+test_rst_ends_connection_once_quiet(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 1.1, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 1.2, 40000, true, 101, 9001, TCP_ACK, "HELO\r\n");
+	feed(ft, 1.3, 40000, true, 107, 9001, TCP_RST, NULL);
+	assert_int_equal(r.nclosed, 0);
+	/* A segment in flight when the RST went is still delivered. */
+	feed(ft, 1.4, 40000, false, 9001, 107, TCP_ACK, "421 bye\r\n");
+	/* Another connection's packet, later than the quiet period. */
+	feed(ft, 1.4 + LIMIT_TCP_RESET_LINGER_S + 1, 40009, true, 1, 0,
+	    TCP_SYN, NULL);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_RESET);
+	assert_int_equal(r.f[0].len[FLOW_S2C], 9);
+	flow_table_free(ft);
+}
+
+static void
+test_rst_outside_window_is_ignored(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	/* An injected RST that does not acknowledge the SYN. */
+	feed(ft, 1.1, 40000, false, 0, 100, TCP_RST | TCP_ACK, NULL);
+	feed(ft, 1.2, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 1.3, 40000, true, 101, 9001, TCP_ACK, "EHLO a\r\n");
+	/* A blind RST far from the client's sequence numbers. */
+	feed(ft, 1.4, 40000, true, 101 + 0x40000000u, 0, TCP_RST, NULL);
+	feed(ft, 1.5, 40000, true, 109, 9001, TCP_ACK, "QUIT\r\n");
+	flow_table_finish(ft);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_OPEN);
+	assert_int_equal(r.f[0].len[FLOW_C2S], 14);
+	assert_int_equal(flow_table_get_stats(ft)->rst_ignored, 2);
+	flow_table_free(ft);
+}
+
+static void
+test_syn_after_rst_starts_new_connection_at_once(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 1.1, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 1.2, 40000, true, 101, 9001, TCP_RST, NULL);
+	feed(ft, 1.3, 40000, true, 5000, 0, TCP_SYN, NULL);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_RESET);
+	assert_int_equal(r.n, 2);
+	flow_table_free(ft);
+}
+
+static void
+test_late_packets_after_fin_close_are_absorbed(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	conversation(ft, 1, 40000, 100);
+	feed(ft, 2.0, 40000, false, 9007, 108, TCP_ACK, NULL);
+	feed(ft, 2.1, 40000, true, 108, 9007, TCP_RST, NULL);
+	flow_table_finish(ft);
+	assert_int_equal(r.n, 1);	/* no bogus second connection */
+	assert_int_equal(flow_table_get_stats(ft)->late_packets, 3);
+	flow_table_free(ft);
+}
+
+static void
+test_lone_rst_is_a_reset_connection(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, false, 77, 0, TCP_RST, NULL);
+	flow_table_finish(ft);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_RESET);
+	flow_table_free(ft);
+}
+
+static void
+test_syn_seen_after_its_synack_is_same_connection(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 1.1, 40000, true, 101, 9001, TCP_ACK, "HELO\r\n");
+	flow_table_finish(ft);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.f[0].len[FLOW_C2S], 6);
+	assert_false(r.f[0].st[FLOW_C2S].midstream);
+	flow_table_free(ft);
+}
+
+static void
+test_port_pair_reused_after_close_is_new_connection(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	conversation(ft, 1, 40000, 100);
+	conversation(ft, 2, 40000, 777777);
+	flow_table_finish(ft);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.nclosed, 2);
+	assert_int_equal(r.f[1].end, FLOW_END_CLOSED);
+	assert_int_equal(r.f[1].len[FLOW_C2S], 6);
+	flow_table_free(ft);
+}
+
+static void
+test_new_syn_on_open_connection_ends_it_as_reused(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 1.1, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 1.2, 40000, true, 101, 9001, TCP_ACK, "HELO a\r\n");
+	/* Its end was not captured; a new SYN comes with another ISN. */
+	feed(ft, 50.0, 40000, true, 5555, 0, TCP_SYN, NULL);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_REUSED);
+	assert_int_equal(r.n, 2);
+	flow_table_free(ft);
+}
+
+static void
+test_retransmitted_syn_is_same_connection(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 2.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 2.1, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	flow_table_finish(ft);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.f[0].info.packets, 3);
+	flow_table_free(ft);
+}
+
+static void
+test_idle_connection_times_out_by_packet_time(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 1.1, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 1.2, 40000, true, 101, 9001, TCP_ACK, "HELO a\r\n");
+	/* Another connection's packet, just before the timeout: alive. */
+	feed(ft, 1.2 + LIMIT_TCP_TIMEOUT_EST_S - 1, 40001, true, 1, 0,
+	    TCP_SYN, NULL);
+	assert_int_equal(r.nclosed, 0);
+	feed(ft, 1.2 + LIMIT_TCP_TIMEOUT_EST_S + 2, 40002, true, 1, 0,
+	    TCP_SYN, NULL);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_TIMEOUT);
+	flow_table_free(ft);
+}
+
+static void
+test_unanswered_syn_times_out_sooner(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 1.0 + LIMIT_TCP_TIMEOUT_SHORT_S + 2, 40001, true, 1, 0,
+	    TCP_SYN, NULL);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_TIMEOUT);
+	flow_table_free(ft);
+}
+
+static void
+test_table_full_evicts_least_recently_active(void **state)
+{
+	struct flow_config cfg;
+	struct flow_table *ft;
+	int i;
+
+	flow_config_default(&cfg);
+	cfg.max_flows = 3;
+	ft = rec_table(&r, &cfg);
+	for (i = 0; i < 3; i++)
+		feed(ft, 1.0 + i, (uint16_t)(40000 + i), true, 1, 0, TCP_SYN,
+		    NULL);
+	feed(ft, 4.0, 40000, true, 2, 0, TCP_ACK, NULL);  /* 40000 active */
+	feed(ft, 5.0, 40003, true, 1, 0, TCP_SYN, NULL);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[r.close_order[0]].end, FLOW_END_EVICTED);
+	assert_int_equal(r.f[r.close_order[0]].info.client.port, 40001);
+	assert_int_equal(flow_table_get_stats(ft)->end[FLOW_END_EVICTED], 1);
+	flow_table_free(ft);
+}
+
+static void
+test_vlan_ids_separate_connections(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+	struct pb pb = { .sport = 40000, .dport = 25, .seq = 1,
+	    .flags = TCP_SYN, .vlan = { 10 }, .nvlan = 1 };
+
+	rec_feed(d, ft, &pb, 1.0);
+	pb.vlan[0] = 20;
+	rec_feed(d, ft, &pb, 1.1);
+	flow_table_finish(ft);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.f[0].info.vlan[0], 10);
+	assert_int_equal(r.f[1].info.vlan[0], 20);
+	flow_table_free(ft);
+}
+
+static void
+test_synack_first_makes_its_receiver_the_client(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	/* A server on a high port; the SYN itself was missed. */
+	struct pb pb = { .src = "10.0.0.9", .dst = "10.0.0.8", .sport = 6000,
+	    .dport = 50000, .seq = 1, .ack = 2, .flags = TCP_SYN | TCP_ACK };
+
+	rec_feed(d, ft, &pb, 1.0);
+	flow_table_finish(ft);
+	assert_int_equal(r.f[0].info.server.port, 6000);
+	assert_int_equal(r.f[0].info.client.port, 50000);
+	flow_table_free(ft);
+}
+
+static void
+test_close_order_does_not_depend_on_hash_seed(void **state)
+{
+	struct flow_config cfg;
+	struct flow_table *ft;
+	int order[2][REC_MAX_FLOWS], seed, i;
+
+	for (seed = 0; seed < 2; seed++) {
+		flow_config_default(&cfg);
+		cfg.hash_seed = seed ? 0x123456789ull : 42;
+		ft = rec_table(&r, &cfg);
+		for (i = 0; i < 6; i++)
+			feed(ft, 1.0 + i * 0.1, (uint16_t)(40000 + i * 7),
+			    true, 1, 0, TCP_SYN, NULL);
+		feed(ft, 2.0, 40000, true, 2, 0, TCP_ACK, "x");
+		flow_table_finish(ft);
+		for (i = 0; i < 6; i++)
+			order[seed][i] = r.f[r.close_order[i]].info.client.port;
+		flow_table_free(ft);
+	}
+	assert_memory_equal(order[0], order[1], 6 * sizeof(int));
+	assert_int_equal(order[0][5], 40000);	/* most recently active */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fin_both_ways_closes),
+		cmocka_unit_test(test_half_close_keeps_other_direction),
+		cmocka_unit_test(test_rst_ends_connection_once_quiet),
+		cmocka_unit_test(test_rst_outside_window_is_ignored),
+		cmocka_unit_test(test_syn_after_rst_starts_new_connection_at_once),
+		cmocka_unit_test(test_late_packets_after_fin_close_are_absorbed),
+		cmocka_unit_test(test_lone_rst_is_a_reset_connection),
+		cmocka_unit_test(test_syn_seen_after_its_synack_is_same_connection),
+		cmocka_unit_test(test_port_pair_reused_after_close_is_new_connection),
+		cmocka_unit_test(test_new_syn_on_open_connection_ends_it_as_reused),
+		cmocka_unit_test(test_retransmitted_syn_is_same_connection),
+		cmocka_unit_test(test_idle_connection_times_out_by_packet_time),
+		cmocka_unit_test(test_unanswered_syn_times_out_sooner),
+		cmocka_unit_test(test_table_full_evicts_least_recently_active),
+		cmocka_unit_test(test_vlan_ids_separate_connections),
+		cmocka_unit_test(test_synack_first_makes_its_receiver_the_client),
+		cmocka_unit_test(test_close_order_does_not_depend_on_hash_seed),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
