@@ -16,6 +16,7 @@
 
 struct flows_ctx {
 	FILE		*out;
+	int		 no_hash;	/* --no-hash: reassembly cost alone */
 	struct dbuf	 line;
 	int		 failed;	/* output or memory error */
 };
@@ -30,6 +31,8 @@ on_open(void *arg, struct flow *f)
 	struct flows_ctx *ctx = arg;
 	struct flow_hashes *h;
 
+	if (ctx->no_hash)
+		return;
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
 	    (h->md[0] = EVP_MD_CTX_new()) == NULL ||
 	    (h->md[1] = EVP_MD_CTX_new()) == NULL ||
@@ -73,8 +76,12 @@ put_endpoint(struct dbuf *b, const char *name, uint8_t af,
 	char ip[INET6_ADDRSTRLEN];
 
 	inet_ntop(af == 4 ? AF_INET : AF_INET6, e->ip, ip, sizeof(ip));
-	dbuf_printf(b, "\"%s\":{\"ip\":\"%s\",\"port\":%u}", name, ip,
-	    e->port);
+	json_key(b, name);
+	dbuf_adds(b, "{\"ip\":");
+	json_cstr(b, ip);
+	dbuf_adds(b, ",\"port\":");
+	json_u64(b, e->port);
+	dbuf_addc(b, '}');
 }
 
 static void
@@ -84,13 +91,19 @@ put_dir(struct dbuf *b, const char *name, const struct flow_dir_stats *st,
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
 
-	if (md == NULL || EVP_DigestFinal_ex(md, digest, &dlen) != 1)
-		dlen = 0;
-	dbuf_printf(b, "\"%s\":{\"bytes\":%llu,\"sha256\":", name,
-	    (unsigned long long)st->bytes);
-	json_hex(b, digest, dlen);
-	dbuf_printf(b, ",\"gaps\":%llu,\"gap_bytes\":%llu}",
-	    (unsigned long long)st->gaps, (unsigned long long)st->gap_bytes);
+	json_key(b, name);
+	dbuf_adds(b, "{\"bytes\":");
+	json_u64(b, st->bytes);
+	dbuf_adds(b, ",\"sha256\":");
+	if (md != NULL && EVP_DigestFinal_ex(md, digest, &dlen) == 1)
+		json_hex(b, digest, dlen);
+	else
+		dbuf_adds(b, "null");
+	dbuf_adds(b, ",\"gaps\":");
+	json_u64(b, st->gaps);
+	dbuf_adds(b, ",\"gap_bytes\":");
+	json_u64(b, st->gap_bytes);
+	dbuf_addc(b, '}');
 }
 
 static void
@@ -110,16 +123,22 @@ on_close(void *arg, struct flow *f, enum flow_end why)
 	dbuf_addc(b, ',');
 	put_endpoint(b, "server", fi->af, &fi->server);
 	dbuf_adds(b, ",\"vlan\":[");
-	for (i = 0; i < fi->nvlan; i++)
-		dbuf_printf(b, "%s%u", i ? "," : "", fi->vlan[i]);
+	for (i = 0; i < fi->nvlan; i++) {
+		if (i > 0)
+			dbuf_addc(b, ',');
+		json_u64(b, fi->vlan[i]);
+	}
 	dbuf_adds(b, "],\"ts_first\":");
 	json_ts(b, fi->ts_first);
 	dbuf_adds(b, ",\"ts_last\":");
 	json_ts(b, fi->ts_last);
-	dbuf_printf(b, ",\"state\":\"%s\",\"midstream\":%s,\"packets\":%llu,",
-	    flow_end_name(why),
-	    (c2s->midstream || s2c->midstream) ? "true" : "false",
-	    (unsigned long long)fi->packets);
+	dbuf_adds(b, ",\"state\":");
+	json_cstr(b, flow_end_name(why));
+	dbuf_adds(b, ",\"midstream\":");
+	dbuf_adds(b, (c2s->syn_seen || s2c->syn_seen) ? "false" : "true");
+	dbuf_adds(b, ",\"packets\":");
+	json_u64(b, fi->packets);
+	dbuf_addc(b, ',');
 	put_dir(b, "c2s", c2s, h ? h->md[0] : NULL);
 	dbuf_addc(b, ',');
 	put_dir(b, "s2c", s2c, h ? h->md[1] : NULL);
@@ -137,12 +156,13 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: smtpsniff flows [-q] PATH...\n"
+	    "usage: smtpsniff flows [-q] [--no-hash] PATH...\n"
 	    "  Print one JSON line per TCP connection found in the capture\n"
 	    "  (pcap or pcapng files, or directories of them read in name\n"
 	    "  order, all as ONE capture), in order of connection end, with\n"
 	    "  the SHA-256 of each direction's reassembled bytes and its gaps.\n"
-	    "  -q  no summary on stderr\n");
+	    "  -q, --quiet  no summary on stderr\n"
+	    "  --no-hash    sha256 fields are null (measures reassembly alone)\n");
 }
 
 int
@@ -151,10 +171,11 @@ cli_flows(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-hash", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct flow_ops ops = { on_open, on_data, on_gap, on_close };
-	struct flows_ctx ctx = { stdout, { 0 }, 0 };
+	struct flows_ctx ctx = { stdout, 0, { 0 }, 0 };
 	struct flow_config cfg;
 	struct capture *cap = NULL;
 	struct decoder *dec = NULL;
@@ -170,6 +191,9 @@ cli_flows(int argc, char **argv)
 			return 0;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'H':
+			ctx.no_hash = 1;
 			break;
 		default:
 			usage(stderr);

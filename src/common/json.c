@@ -3,7 +3,6 @@
  * records are written field by field into a dbuf.
  */
 #include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -111,25 +110,57 @@ json_key(struct dbuf *b, const char *key)
 	return dbuf_addc(b, ':');
 }
 
+/* Decimal without printf: it is on the per-record path. */
 int
 json_u64(struct dbuf *b, uint64_t v)
 {
-	return dbuf_printf(b, "%" PRIu64, v);
+	char tmp[20];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return dbuf_add(b, tmp + i, sizeof(tmp) - i);
 }
 
+static char *
+put_digits(char *o, unsigned v, int width)
+{
+	int i;
+
+	for (i = width - 1; i >= 0; i--) {
+		o[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return o + width;
+}
+
+/* YYYY-MM-DDTHH:MM:SS.uuuuuuZ, UTC (written by hand: per-record path). */
 void
 ts_format(uint64_t ts_ns, char out[32])
 {
 	time_t secs = (time_t)(ts_ns / 1000000000u);
 	unsigned usec = (unsigned)((ts_ns % 1000000000u) / 1000u);
 	struct tm tm;
+	char *o = out;
 
 	gmtime_r(&secs, &tm);
-	/* Years past 9999 cannot come from a 64-bit ns clock. */
-	snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%06uZ",
-	    (unsigned)(tm.tm_year + 1900) % 10000, (unsigned)(tm.tm_mon + 1) % 100,
-	    (unsigned)tm.tm_mday % 100, (unsigned)tm.tm_hour % 100,
-	    (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100, usec % 1000000);
+	o = put_digits(o, (unsigned)(tm.tm_year + 1900) % 10000, 4);
+	*o++ = '-';
+	o = put_digits(o, (unsigned)(tm.tm_mon + 1), 2);
+	*o++ = '-';
+	o = put_digits(o, (unsigned)tm.tm_mday, 2);
+	*o++ = 'T';
+	o = put_digits(o, (unsigned)tm.tm_hour, 2);
+	*o++ = ':';
+	o = put_digits(o, (unsigned)tm.tm_min, 2);
+	*o++ = ':';
+	o = put_digits(o, (unsigned)tm.tm_sec, 2);
+	*o++ = '.';
+	o = put_digits(o, usec, 6);
+	*o++ = 'Z';
+	*o = '\0';
 }
 
 int

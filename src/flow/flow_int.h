@@ -77,6 +77,7 @@ struct flow_table {
 	struct flow_ops		 ops;
 	void			*arg;
 	struct flow		**buckets;
+	struct flow		*last;		/* packet trains: checked first */
 	size_t			 nbuckets;	/* power of two */
 	struct flow		*free_list;
 	void			**chunks;	/* flow storage, freed at end */
@@ -101,5 +102,6 @@ void	tcp_stream_ack(struct flow_table *, struct flow *, enum flow_dir,
 	    uint32_t ack);
 void	tcp_stream_flush(struct flow_table *, struct flow *, enum flow_dir);
 bool	tcp_stream_is_done(const struct tcp_stream *);
+bool	tcp_stream_fin_acked(const struct tcp_stream *);
 
 #endif /* SMTPSNIFF_FLOW_INT_H */

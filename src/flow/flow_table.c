@@ -168,10 +168,26 @@ h_remove(struct flow_table *t, struct flow *f)
 	*pp = f->hnext;
 }
 
+/*
+ * Why a connection that stops now ended: a RST, or FINs both ways with all
+ * their data (even if the last ACK was not seen), or else `otherwise`.
+ */
+static enum flow_end
+end_reason(const struct flow *f, enum flow_end otherwise)
+{
+	if (f->rst_seen)
+		return FLOW_END_RESET;
+	if (tcp_stream_is_done(&f->dir[0]) && tcp_stream_is_done(&f->dir[1]))
+		return FLOW_END_CLOSED;
+	return otherwise;
+}
+
 /* Remove a flow from the table and return its storage to the pool. */
 static void
 flow_release(struct flow_table *t, struct flow *f)
 {
+	if (t->last == f)
+		t->last = NULL;
 	h_remove(t, f);
 	q_remove(t, f);
 	tcp_stream_fini(t, &f->dir[0]);
@@ -233,7 +249,8 @@ evict_one(struct flow_table *t)
 			victim = h;
 	}
 	if (victim != NULL)
-		flow_end(t, victim, FLOW_END_EVICTED, false);
+		flow_end(t, victim, end_reason(victim, FLOW_END_EVICTED),
+		    false);
 }
 
 static struct flow *
@@ -366,8 +383,8 @@ sweep(struct flow_table *t)
 			if (i == FLOWQ_LINGER)
 				flow_release(t, f);
 			else
-				flow_end(t, f, i == FLOWQ_RESET ?
-				    FLOW_END_RESET : FLOW_END_TIMEOUT, false);
+				flow_end(t, f, end_reason(f, FLOW_END_TIMEOUT),
+				    false);
 		}
 	}
 }
@@ -453,12 +470,17 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 		t->next_sweep = t->now + SWEEP_NS;
 	}
 	make_key(p, &k, &side);
-	hash = key_hash(&k, t->cfg.hash_seed);
-	f = flow_lookup(t, &k, hash);
+	/* Consecutive packets mostly belong to one connection. */
+	if (t->last != NULL && memcmp(&t->last->key, &k, sizeof(k)) == 0) {
+		f = t->last;
+		hash = f->hash;
+	} else {
+		hash = key_hash(&k, t->cfg.hash_seed);
+		f = flow_lookup(t, &k, hash);
+	}
 	if (f != NULL && is_new_connection(f, p, side)) {
 		if (!f->ended)
-			flow_end(t, f, f->rst_seen ? FLOW_END_RESET :
-			    FLOW_END_REUSED, false);
+			flow_end(t, f, end_reason(f, FLOW_END_REUSED), false);
 		else
 			flow_release(t, f);
 		f = NULL;
@@ -470,6 +492,7 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 		t->st.late_packets++;
 		return;
 	}
+	t->last = f;
 	f->info.packets++;
 	if (p->ts_ns > f->info.ts_last)
 		f->info.ts_last = p->ts_ns;
@@ -500,9 +523,10 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 	if (p->flags & TCP_FIN)
 		tcp_stream_fin(st, seq + (uint32_t)p->payload.len +
 		    p->payload_cut);
-	if (tcp_stream_is_done(&f->dir[0]) && tcp_stream_is_done(&f->dir[1])) {
-		flow_end(t, f, f->rst_seen ? FLOW_END_RESET : FLOW_END_CLOSED,
-		    true);
+	/* Closed once both FINs are acknowledged: the last ACK is ours. */
+	if (tcp_stream_is_done(&f->dir[0]) && tcp_stream_is_done(&f->dir[1]) &&
+	    tcp_stream_fin_acked(&f->dir[0]) && tcp_stream_fin_acked(&f->dir[1])) {
+		flow_end(t, f, end_reason(f, FLOW_END_CLOSED), true);
 		return;
 	}
 	q = f->rst_seen ? FLOWQ_RESET : queue_for(f);
@@ -534,8 +558,8 @@ flow_table_finish(struct flow_table *t)
 		if (victim->ended)
 			flow_release(t, victim);
 		else
-			flow_end(t, victim, victim->rst_seen ? FLOW_END_RESET :
-			    FLOW_END_OPEN, false);
+			flow_end(t, victim, end_reason(victim, FLOW_END_OPEN),
+			    false);
 	}
 }
 

@@ -372,3 +372,10 @@ tcp_stream_is_done(const struct tcp_stream *s)
 {
 	return s->fin_seen && s->head == NULL && s->next_off >= s->fin_off;
 }
+
+/* The peer acknowledged this direction's FIN (RFC 9293 §3.6). */
+bool
+tcp_stream_fin_acked(const struct tcp_stream *s)
+{
+	return s->fin_seen && s->ack_known && s->ack_off > s->fin_off;
+}

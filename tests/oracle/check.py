@@ -193,8 +193,6 @@ def main(argv):
                     continue
                 if ours.get("bytes") == exp["bytes"] and ours.get("sha256") == exp["sha256"]:
                     p += 1
-                    if key in exc:
-                        used_exc.add(key)
                     if ours.get("gaps") and verbose:
                         lines.append("  note %s: equal bytes but we report gaps=%s"
                                      % (label, ours.get("gaps")))

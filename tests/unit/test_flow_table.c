@@ -66,9 +66,9 @@ test_fin_both_ways_closes(void **state)
 	conversation(ft, 1, 40000, 100);
 	assert_int_equal(r.nclosed, 1);
 	assert_int_equal(r.f[0].end, FLOW_END_CLOSED);
-	/* It ends with the second FIN; the last ACK lingers. */
-	assert_int_equal(r.f[0].info.packets, 6);
-	assert_int_equal(flow_table_get_stats(ft)->late_packets, 1);
+	/* It ends with the ACK of the second FIN. */
+	assert_int_equal(r.f[0].info.packets, 7);
+	assert_int_equal(flow_table_get_stats(ft)->late_packets, 0);
 	assert_int_equal(r.f[0].len[FLOW_C2S], 6);
 	assert_int_equal(r.f[0].len[FLOW_S2C], 5);
 	flow_table_free(ft);
@@ -85,6 +85,8 @@ test_half_close_keeps_other_direction(void **state)
 	feed(ft, 1.3, 40000, false, 9001, 105, TCP_ACK, "still talking");
 	assert_int_equal(r.nclosed, 0);
 	feed(ft, 1.4, 40000, false, 9014, 105, TCP_ACK | TCP_FIN, NULL);
+	assert_int_equal(r.nclosed, 0);		/* waits for the last ACK */
+	feed(ft, 1.5, 40000, true, 105, 9015, TCP_ACK, NULL);
 	assert_int_equal(r.nclosed, 1);
 	assert_int_equal(r.f[0].end, FLOW_END_CLOSED);
 	assert_int_equal(r.f[0].len[FLOW_S2C], 13);
@@ -158,7 +160,24 @@ test_late_packets_after_fin_close_are_absorbed(void **state)
 	feed(ft, 2.1, 40000, true, 108, 9007, TCP_RST, NULL);
 	flow_table_finish(ft);
 	assert_int_equal(r.n, 1);	/* no bogus second connection */
-	assert_int_equal(flow_table_get_stats(ft)->late_packets, 3);
+	assert_int_equal(flow_table_get_stats(ft)->late_packets, 2);
+	flow_table_free(ft);
+}
+
+static void
+test_fins_without_last_ack_still_closed(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+
+	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 1.1, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 1.2, 40000, true, 101, 9001, TCP_ACK | TCP_FIN, NULL);
+	feed(ft, 1.3, 40000, false, 9001, 102, TCP_ACK | TCP_FIN, NULL);
+	/* The last ACK is lost: it ends at the short timeout, closed. */
+	feed(ft, 1.3 + LIMIT_TCP_TIMEOUT_SHORT_S + 2, 40001, true, 1, 0,
+	    TCP_SYN, NULL);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_CLOSED);
 	flow_table_free(ft);
 }
 
@@ -355,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_rst_outside_window_is_ignored),
 		cmocka_unit_test(test_syn_after_rst_starts_new_connection_at_once),
 		cmocka_unit_test(test_late_packets_after_fin_close_are_absorbed),
+		cmocka_unit_test(test_fins_without_last_ack_still_closed),
 		cmocka_unit_test(test_lone_rst_is_a_reset_connection),
 		cmocka_unit_test(test_syn_seen_after_its_synack_is_same_connection),
 		cmocka_unit_test(test_port_pair_reused_after_close_is_new_connection),
