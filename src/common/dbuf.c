@@ -17,6 +17,7 @@ dbuf_init(struct dbuf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->failed = 0;
 }
 
 /* Release the memory; the buffer is empty and usable again. */
@@ -27,13 +28,21 @@ dbuf_fini(struct dbuf *b)
 	b->p = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->failed = 0;
 }
 
-/* Empty the buffer, keeping its memory. */
+/* Empty the buffer, keeping its memory; clears a failure. */
 void
 dbuf_reset(struct dbuf *b)
 {
 	b->len = 0;
+	b->failed = 0;
+}
+
+int
+dbuf_status(const struct dbuf *b)
+{
+	return b->failed ? -1 : 0;
 }
 
 static int
@@ -42,6 +51,8 @@ dbuf_grow(struct dbuf *b, size_t need)
 	size_t ncap;
 	uint8_t *np;
 
+	if (b->failed)
+		return -1;
 	if (need > b->max - b->len)
 		goto fail;
 	if (b->len + need <= b->cap)
@@ -62,6 +73,7 @@ dbuf_grow(struct dbuf *b, size_t need)
 	return 0;
 fail:
 	dbuf_fini(b);
+	b->failed = 1;
 	return -1;
 }
 
@@ -70,7 +82,7 @@ int
 dbuf_add(struct dbuf *b, const void *p, size_t n)
 {
 	if (n == 0)
-		return 0;
+		return b->failed ? -1 : 0;
 	if (dbuf_grow(b, n) == -1)
 		return -1;
 	memcpy(b->p + b->len, p, n);
@@ -103,6 +115,7 @@ dbuf_printf(struct dbuf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0) {
 		dbuf_fini(b);
+		b->failed = 1;
 		return -1;
 	}
 	if ((size_t)n < sizeof(small))

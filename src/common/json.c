@@ -44,13 +44,20 @@ utf8_seq_len(const uint8_t *p, size_t n)
 int
 json_str(struct dbuf *b, const uint8_t *p, size_t n)
 {
+	if (dbuf_addc(b, '"') == -1 || json_str_body(b, p, n) == -1)
+		return -1;
+	return dbuf_addc(b, '"');
+}
+
+/* The inside of a JSON string, without the quotes. */
+int
+json_str_body(struct dbuf *b, const uint8_t *p, size_t n)
+{
 	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, run, k;
 	uint8_t c;
 	char esc[6];
 
-	if (dbuf_addc(b, '"') == -1)
-		return -1;
 	while (i < n) {
 		/* Copy the longest run of plain printable ASCII at once. */
 		run = 0;
@@ -93,7 +100,7 @@ json_str(struct dbuf *b, const uint8_t *p, size_t n)
 			}
 		}
 	}
-	return dbuf_addc(b, '"');
+	return dbuf_status(b);
 }
 
 int

@@ -12,6 +12,7 @@
 #include "dbuf.h"
 
 int	json_str(struct dbuf *, const uint8_t *, size_t);
+int	json_str_body(struct dbuf *, const uint8_t *, size_t);
 int	json_cstr(struct dbuf *, const char *);
 int	json_key(struct dbuf *, const char *key);	/* "key": */
 int	json_u64(struct dbuf *, uint64_t);

@@ -115,6 +115,42 @@
  */
 #define LIMIT_TCP_ACK_TRUST		(64u * 1024 * 1024)
 
+/* ---- smtp ------------------------------------------------------------ */
+
+/*
+ * Bytes kept of one command or reply line. RFC 5321 §4.5.3.1.4-5 allows
+ * 512 for commands and replies, but real clients send longer (long
+ * addresses with parameters, XCLIENT). Hit: the line is cut here, parsed
+ * as cut, the rest discarded up to the LF, SMTP_EV_COMMAND_TOO_LONG or
+ * SMTP_EV_REPLY_TOO_LONG counted. AUTH continuation lines are skipped
+ * without being kept, whatever their length.
+ */
+#define LIMIT_SMTP_LINE			4096
+
+/*
+ * Commands sent and not yet answered (RFC 2920 pipelining). A client's
+ * window is bounded by its TCP send buffer; 128 covers every real client.
+ * Hit: the oldest is forgotten, SMTP_EV_PENDING_OVERFLOW counted.
+ */
+#define LIMIT_SMTP_PENDING		128
+
+/*
+ * Client bytes held after DATA while its reply is awaited: a conforming
+ * client sends nothing there (RFC 2920 §3.1). Hit: the bytes are taken as
+ * the message (SMTP_EV_DATA_WITHOUT_WAIT).
+ */
+#define LIMIT_SMTP_HOLD			(64u * 1024)
+
+/*
+ * Recipients kept per transaction (RFC 5321 §4.5.3.1.8 requires servers
+ * to accept at least 100). Hit: later ones are counted, not kept
+ * (SMTP_EV_TOO_MANY_RECIPIENTS).
+ */
+#define LIMIT_SMTP_RCPT			1000
+
+/* Bytes kept of a banner, HELO argument, address or reply text. */
+#define LIMIT_SMTP_FIELD		1024
+
 #if LIMIT_VLAN_TAGS < 1 || LIMIT_VLAN_TAGS > 8
 #error "LIMIT_VLAN_TAGS out of range"
 #endif

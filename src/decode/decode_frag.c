@@ -115,7 +115,8 @@ lookup(struct frag_table *t, struct decode_stats *st, const struct pkt *h,
 	g->af = h->af;
 	g->proto = proto;
 	g->nvlan = h->nvlan;
-	memcpy(g->vlan, h->vlan, sizeof(g->vlan));
+	memset(g->vlan, 0, sizeof(g->vlan));
+	memcpy(g->vlan, h->vlan, sizeof(g->vlan[0]) * h->nvlan);
 	memcpy(g->src, h->src, 16);
 	memcpy(g->dst, h->dst, 16);
 	g->id = id;

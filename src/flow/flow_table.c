@@ -340,7 +340,7 @@ flow_create(struct flow_table *t, const struct pkt *p,
 	dst.port = p->dport;
 	f->info.af = p->af;
 	f->info.nvlan = p->nvlan;
-	memcpy(f->info.vlan, p->vlan, sizeof(f->info.vlan));
+	memcpy(f->info.vlan, p->vlan, sizeof(f->info.vlan[0]) * p->nvlan);
 	f->info.client = client_is_src ? src : dst;
 	f->info.server = client_is_src ? dst : src;
 	f->info.ts_first = p->ts_ns;

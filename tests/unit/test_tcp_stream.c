@@ -355,6 +355,36 @@ test_stream_buffer_cap_forces_gap(void **state)
 }
 
 static void
+test_total_buffer_cap_drops_segment_then_gap(void **state)
+{
+	struct conn c;
+	struct flow_config cfg;
+	char big[1001];
+
+	flow_config_default(&cfg);
+	cfg.max_flows = 8;
+	cfg.total_ooo_bytes = 1500;
+	memset(big, 'y', 1000);
+	big[1000] = 0;
+	conn_init(&c, &cfg, CISN, SISN);
+	handshake(&c);
+	s2c(&c, 10, big, TCP_ACK, 0);	/* 1000 bytes buffered: s2c */
+	/* c2s has nothing buffered to give up: its segment is dropped. */
+	c2s(&c, 10, big, TCP_ACK);
+	assert_int_equal(flow_table_get_stats(c.ft)->ooo_dropped, 1);
+	/* Nothing is lost silently: the dropped bytes end up in a gap. */
+	c.cack = 1010;
+	c2s(&c, 1010, "z", TCP_ACK);
+	s2c(&c, 0, NULL, TCP_ACK, 1011);
+	flow_table_finish(c.ft);
+	assert_int_equal(r.f[0].len[FLOW_C2S], 1);
+	assert_int_equal(r.f[0].gap_bytes[FLOW_C2S], 1010);
+	assert_int_equal(r.f[0].len[FLOW_S2C], 1000);
+	assert_int_equal(r.f[0].gap_bytes[FLOW_S2C], 10);
+	conn_fini(&c);
+}
+
+static void
 test_random_order_gives_same_stream(void **state)
 {
 	enum { SEGS = 40, SEGLEN = 7 };
@@ -410,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_midstream_pickup_without_syn),
 		cmocka_unit_test(test_syn_with_payload_delivers_it),
 		cmocka_unit_test(test_stream_buffer_cap_forces_gap),
+		cmocka_unit_test(test_total_buffer_cap_drops_segment_then_gap),
 		cmocka_unit_test(test_random_order_gives_same_stream),
 	};
 

@@ -1,0 +1,829 @@
+/*
+ * smtp_session.c: framing and reply matching for one SMTP connection.
+ *
+ * The client direction is in one of five modes: command lines, waiting
+ * for the reply to DATA (a conforming client sends nothing then, RFC 2920
+ * §3.1; bytes that come anyway are held), the message (dot-unstuffed, up
+ * to CRLF "." CRLF, RFC 5321 §4.5.2), a BDAT chunk (RFC 3030: counted
+ * bytes, no unstuffing), or TLS (nothing parsed after STARTTLS got 220,
+ * RFC 3207 §4). The server direction is reply lines. Every command goes
+ * into a queue of pending commands; each final reply answers the oldest
+ * (RFC 2920 §3.2: replies come in command order), which is what makes
+ * PIPELINING work whatever the packet interleaving.
+ *
+ * It never stores or reports AUTH continuation lines (RFC 4954 §4): they
+ * are skipped up to their LF without being copied.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dbuf.h"
+#include "common/limits.h"
+#include "smtp_int.h"
+
+enum cmode {
+	CM_CMD,
+	CM_WAIT_DATA,
+	CM_DATA,
+	CM_BDAT,
+	CM_TLS,
+};
+
+/* Where the message scanner is, relative to the start of a line. */
+enum dstate {
+	DS_BOL,		/* at the start of a line */
+	DS_MID,		/* inside a line */
+	DS_DOT,		/* a '.' at the start of a line */
+	DS_DOT_CR,	/* ".\r" at the start of a line */
+};
+
+struct pending {
+	enum smtp_cmd_id id;
+	bool		 bdat_last;
+	uint32_t	 seq;
+	uint64_t	 ts;
+};
+
+struct reply_acc {
+	bool		 open;
+	bool		 mismatch;
+	uint16_t	 code;
+	unsigned	 nlines;
+	uint32_t	 ext;
+	uint8_t		 mechs[256];
+	size_t		 mechs_len;
+};
+
+struct smtp_session {
+	struct smtp_ops	 ops;
+	void		*arg;
+	uint64_t	 now;
+
+	struct dbuf	 carry[2];	/* a line split across feeds */
+	bool		 discard[2];	/* skipping an overlong line's rest */
+	bool		 resync[2];	/* after a gap: skip to the next LF */
+	bool		 seen[2];
+	bool		 tls;
+	enum cmode	 cmode;
+
+	enum dstate	 ds;
+	bool		 bol_crlf;	/* that line start followed CRLF */
+	bool		 prev_cr;	/* last message byte was CR */
+
+	uint64_t	 chunk_left;
+	bool		 chunk_last;
+	bool		 after_chunk;
+
+	struct dbuf	 hold;		/* client bytes while WAIT_DATA */
+
+	struct pending	 q[LIMIT_SMTP_PENDING];
+	unsigned	 qhead;
+	unsigned	 qlen;
+	uint32_t	 next_seq;
+	bool		 any_cmd;
+	bool		 greeted;
+	bool		 auth_cont;	/* next client line answers a 334 */
+	bool		 auth_onesided;	/* AUTH and no server to say 334 */
+	bool		 starttls_sent;
+	bool		 starttls_ev;
+	bool		 s2c_desync;	/* replies lost in a gap */
+
+	struct reply_acc r;
+	struct dbuf	 rfirst;	/* the first line of the reply */
+	struct dbuf	 rlast;		/* the last reply line */
+	uint32_t	 ext;
+	bool		 ext_known;
+};
+
+static void	feed_c2s(struct smtp_session *, const uint8_t *, size_t);
+
+static void
+event(struct smtp_session *s, enum smtp_event ev, enum smtp_dir dir)
+{
+	if (s->ops.on_event != NULL)
+		s->ops.on_event(s->arg, ev, dir);
+}
+
+/*
+ * A session parser reporting to ops/arg. Returns NULL on ENOMEM.
+ * Memory: the struct (about 4 KiB) plus line buffers capped at
+ * LIMIT_SMTP_LINE per direction and LIMIT_SMTP_HOLD.
+ */
+struct smtp_session *
+smtp_session_new(const struct smtp_ops *ops, void *arg)
+{
+	struct smtp_session *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->ops = *ops;
+	s->arg = arg;
+	dbuf_init(&s->carry[0], LIMIT_SMTP_LINE);
+	dbuf_init(&s->carry[1], LIMIT_SMTP_LINE);
+	dbuf_init(&s->hold, LIMIT_SMTP_HOLD);
+	dbuf_init(&s->rfirst, LIMIT_SMTP_LINE);
+	dbuf_init(&s->rlast, LIMIT_SMTP_LINE);
+	s->cmode = CM_CMD;
+	return s;
+}
+
+void
+smtp_session_free(struct smtp_session *s)
+{
+	if (s == NULL)
+		return;
+	dbuf_fini(&s->carry[0]);
+	dbuf_fini(&s->carry[1]);
+	dbuf_fini(&s->hold);
+	dbuf_fini(&s->rfirst);
+	dbuf_fini(&s->rlast);
+	free(s);
+}
+
+void
+smtp_session_set_time(struct smtp_session *s, uint64_t ts)
+{
+	s->now = ts;
+}
+
+bool
+smtp_session_is_tls(const struct smtp_session *s)
+{
+	return s->tls;
+}
+
+bool
+smtp_session_server_seen(const struct smtp_session *s)
+{
+	return s->seen[SMTP_S2C];
+}
+
+uint32_t
+smtp_session_ext(const struct smtp_session *s)
+{
+	return s->ext;
+}
+
+/* ---- the queue of commands waiting for their reply --------------------- */
+
+static void
+q_push(struct smtp_session *s, enum smtp_cmd_id id, bool bdat_last,
+    uint32_t seq)
+{
+	struct pending *p;
+
+	if (s->qlen == LIMIT_SMTP_PENDING) {
+		/* Without a server direction, nothing ever answers. */
+		if (s->seen[SMTP_S2C])
+			event(s, SMTP_EV_PENDING_OVERFLOW, SMTP_C2S);
+		s->qhead = (s->qhead + 1) % LIMIT_SMTP_PENDING;
+		s->qlen--;
+	}
+	p = &s->q[(s->qhead + s->qlen) % LIMIT_SMTP_PENDING];
+	p->id = id;
+	p->bdat_last = bdat_last;
+	p->seq = seq;
+	p->ts = s->now;
+	s->qlen++;
+}
+
+static void
+q_pop(struct smtp_session *s)
+{
+	s->qhead = (s->qhead + 1) % LIMIT_SMTP_PENDING;
+	s->qlen--;
+}
+
+static void
+go_tls(struct smtp_session *s)
+{
+	s->tls = true;
+	s->cmode = CM_TLS;
+	if (s->ops.on_tls != NULL)
+		s->ops.on_tls(s->arg);
+}
+
+/* ---- the message: DATA and BDAT ----------------------------------------- */
+
+static void
+start_data(struct smtp_session *s)
+{
+	s->cmode = CM_DATA;
+	s->ds = DS_BOL;
+	s->bol_crlf = true;
+	s->prev_cr = false;
+}
+
+static void
+emit(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return;
+	s->prev_cr = p[n - 1] == '\r';
+	s->ops.on_data(s->arg, p, n);
+}
+
+static void
+end_data(struct smtp_session *s)
+{
+	s->cmode = CM_CMD;
+	q_push(s, SMTP_CMD_DATA_END, false, s->next_seq++);
+	if (s->ops.on_data_end != NULL)
+		s->ops.on_data_end(s->arg);
+}
+
+/*
+ * Scan message bytes: drop the stuffed dot at line starts (RFC 5321
+ * §4.5.2) and stop after CRLF "." CRLF. Other end-of-data shapes with a
+ * bare LF (<LF>.<CR><LF>, <LF>.<LF>, <CR><LF>.<LF>) do not end the message
+ * (RFC 5321 §2.3.8 allows only CRLF) and are the SMTP smuggling signature:
+ * reported. Returns the bytes consumed.
+ */
+static size_t
+data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	size_t i = 0, start;
+	const uint8_t *lf;
+
+	while (i < n) {
+		switch (s->ds) {
+		case DS_MID:
+			start = i;
+			lf = memchr(p + i, '\n', n - i);
+			if (lf == NULL) {
+				emit(s, p + start, n - start);
+				return n;
+			}
+			i = (size_t)(lf - p) + 1;
+			s->bol_crlf = (i - start >= 2) ? p[i - 2] == '\r' :
+			    s->prev_cr;
+			emit(s, p + start, i - start);
+			s->ds = DS_BOL;
+			break;
+		case DS_BOL:
+			if (p[i] == '.') {
+				s->ds = DS_DOT;
+				i++;
+			} else {
+				s->ds = DS_MID;
+			}
+			break;
+		case DS_DOT:
+			if (p[i] == '\r') {
+				s->ds = DS_DOT_CR;
+				i++;
+			} else if (p[i] == '\n') {
+				/* ".<LF>": a line of "." ended by a bare LF. */
+				event(s, SMTP_EV_SMUGGLING_DOT, SMTP_C2S);
+				s->ds = DS_MID;	/* emits the LF, then BOL */
+			} else {
+				s->ds = DS_MID;	/* a stuffed dot: dropped */
+			}
+			break;
+		case DS_DOT_CR:
+			if (p[i] == '\n' && s->bol_crlf) {
+				end_data(s);
+				return i + 1;
+			}
+			if (p[i] == '\n')
+				event(s, SMTP_EV_SMUGGLING_DOT, SMTP_C2S);
+			emit(s, (const uint8_t *)"\r", 1);
+			s->ds = DS_MID;
+			break;
+		}
+	}
+	return n;
+}
+
+static void
+finish_chunk(struct smtp_session *s)
+{
+	s->cmode = CM_CMD;
+	s->after_chunk = true;
+	if (s->chunk_last && s->ops.on_data_end != NULL)
+		s->ops.on_data_end(s->arg);
+}
+
+static size_t
+bdat_feed(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	size_t k = n < s->chunk_left ? n : (size_t)s->chunk_left;
+
+	if (k > 0)
+		s->ops.on_data(s->arg, p, k);
+	s->chunk_left -= k;
+	if (s->chunk_left == 0)
+		finish_chunk(s);
+	return k;
+}
+
+/* Feed the bytes held while waiting for the reply to DATA. */
+static void
+replay_hold(struct smtp_session *s)
+{
+	struct dbuf h = s->hold;
+
+	dbuf_init(&s->hold, LIMIT_SMTP_HOLD);
+	if (h.len > 0)
+		feed_c2s(s, h.p, h.len);
+	dbuf_fini(&h);
+}
+
+static void
+hold_feed(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	if (s->hold.len + n <= LIMIT_SMTP_HOLD &&
+	    dbuf_add(&s->hold, p, n) == 0)
+		return;
+	/* No reply in sight: the client is sending its message anyway. */
+	event(s, SMTP_EV_DATA_WITHOUT_WAIT, SMTP_C2S);
+	start_data(s);
+	replay_hold(s);
+	feed_c2s(s, p, n);
+}
+
+/* ---- command lines -------------------------------------------------------- */
+
+static bool
+has_nul(struct span l)
+{
+	return memchr(l.p, '\0', l.len) != NULL;
+}
+
+static void
+client_line(struct smtp_session *s, struct span line)
+{
+	struct smtp_cmd c;
+
+	if (line.len > 0 && line.p[line.len - 1] == '\r')
+		line.len--;
+	else
+		event(s, SMTP_EV_BARE_LF, SMTP_C2S);
+	if (has_nul(line))
+		event(s, SMTP_EV_NUL_BYTE, SMTP_C2S);
+	if (s->auth_onesided) {
+		/* No server to say 334: unknown lines are AUTH responses. */
+		if (!smtp_cmd_is_known(line))
+			return;
+		s->auth_onesided = false;
+	}
+	smtp_cmd_parse(line, &c);
+	c.ts = s->now;
+	c.seq = s->next_seq;
+	c.pipelined = s->qlen > 0;
+	if (s->after_chunk) {
+		s->after_chunk = false;
+		if (c.id == SMTP_CMD_UNKNOWN)
+			event(s, SMTP_EV_BDAT_SIZE_MISMATCH, SMTP_C2S);
+	}
+	if (c.id == SMTP_CMD_UNKNOWN)
+		event(s, SMTP_EV_UNKNOWN_COMMAND, SMTP_C2S);
+	if (c.pipelined && s->ext_known && !(s->ext & SMTP_EXT_PIPELINING) &&
+	    s->seen[SMTP_S2C])
+		event(s, SMTP_EV_PIPELINING_WITHOUT_EXT, SMTP_C2S);
+	s->any_cmd = true;
+	if (s->ops.on_cmd != NULL)
+		s->ops.on_cmd(s->arg, &c);
+	q_push(s, c.id, c.bdat_last, s->next_seq++);
+	switch (c.id) {
+	case SMTP_CMD_DATA:
+		if (s->seen[SMTP_S2C])
+			s->cmode = CM_WAIT_DATA;
+		else
+			start_data(s);
+		break;
+	case SMTP_CMD_BDAT:
+		if (!c.bdat_ok) {
+			/* The client will not send a chunk it cannot size. */
+			event(s, SMTP_EV_INVALID_BDAT, SMTP_C2S);
+			break;
+		}
+		s->cmode = CM_BDAT;
+		s->chunk_left = c.bdat_size;
+		s->chunk_last = c.bdat_last;
+		if (s->chunk_left == 0)
+			finish_chunk(s);
+		break;
+	case SMTP_CMD_STARTTLS:
+		s->starttls_sent = true;
+		break;
+	case SMTP_CMD_AUTH:
+		if (!s->seen[SMTP_S2C])
+			s->auth_onesided = true;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+dispatch_reply(struct smtp_session *s, const struct smtp_reply *rep)
+{
+	struct smtp_cmd c;
+	struct pending *h;
+
+	memset(&c, 0, sizeof(c));
+	if (s->qlen == 0) {
+		if (s->s2c_desync)
+			return;		/* answers to commands lost in a gap */
+		if (!s->greeted && !s->any_cmd) {
+			s->greeted = true;	/* the greeting */
+			s->ops.on_reply(s->arg, NULL, rep);
+			return;
+		}
+		if (s->cmode == CM_DATA) {
+			/* The server saw an end of data we did not. */
+			event(s, SMTP_EV_REPLY_DURING_DATA, SMTP_S2C);
+			end_data(s);
+			dispatch_reply(s, rep);
+			return;
+		}
+		if (rep->code != 421)	/* 421 may come at any time */
+			event(s, SMTP_EV_UNEXPECTED_REPLY, SMTP_S2C);
+		s->ops.on_reply(s->arg, NULL, rep);
+		return;
+	}
+	s->s2c_desync = false;
+	h = &s->q[s->qhead];
+	c.id = h->id;
+	c.bdat_last = h->bdat_last;
+	c.seq = h->seq;
+	c.ts = h->ts;
+	if (c.id == SMTP_CMD_AUTH && rep->code == 334) {
+		/* RFC 4954 §4: a challenge; the client answers with a line. */
+		s->auth_cont = true;
+		s->ops.on_reply(s->arg, &c, rep);
+		return;
+	}
+	q_pop(s);
+	if ((c.id == SMTP_CMD_EHLO || c.id == SMTP_CMD_LHLO) &&
+	    rep->code / 100 == 2) {
+		s->ext = rep->ext;
+		s->ext_known = true;
+	}
+	s->greeted = true;
+	s->ops.on_reply(s->arg, &c, rep);
+	switch (c.id) {
+	case SMTP_CMD_DATA:
+		if (s->cmode != CM_WAIT_DATA)
+			break;
+		if (rep->code == 354)
+			start_data(s);
+		else
+			s->cmode = CM_CMD;	/* refused: commands follow */
+		replay_hold(s);
+		break;
+	case SMTP_CMD_STARTTLS:
+		if (rep->code == 220)
+			go_tls(s);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+server_line(struct smtp_session *s, struct span line)
+{
+	struct reply_acc *r = &s->r;
+	struct smtp_reply rep;
+	struct span text, mechs = { NULL, 0 };
+	uint16_t code;
+	bool more;
+	uint32_t ext;
+
+	if (line.len > 0 && line.p[line.len - 1] == '\r')
+		line.len--;
+	else
+		event(s, SMTP_EV_BARE_LF, SMTP_S2C);
+	if (has_nul(line))
+		event(s, SMTP_EV_NUL_BYTE, SMTP_S2C);
+	if (!smtp_reply_line(line, &code, &more, &text)) {
+		event(s, SMTP_EV_INVALID_REPLY, SMTP_S2C);
+		return;
+	}
+	if (!r->open) {
+		memset(r, 0, sizeof(*r));
+		r->open = true;
+		r->code = code;
+		dbuf_reset(&s->rfirst);
+		if (dbuf_add(&s->rfirst, line.p, line.len) == -1)
+			dbuf_init(&s->rfirst, LIMIT_SMTP_LINE);
+	} else if (code != r->code && !r->mismatch) {
+		r->mismatch = true;
+		event(s, SMTP_EV_REPLY_CODE_MISMATCH, SMTP_S2C);
+	}
+	r->nlines++;
+	if (r->nlines > 1) {
+		/* EHLO keywords: every line after the first (§4.1.1.1). */
+		ext = smtp_reply_ext(text, &mechs);
+		r->ext |= ext;
+		if (ext == SMTP_EXT_AUTH && mechs.len > 0) {
+			r->mechs_len = mechs.len < sizeof(r->mechs) ?
+			    mechs.len : sizeof(r->mechs);
+			memcpy(r->mechs, mechs.p, r->mechs_len);
+		}
+	}
+	if (more)
+		return;
+	r->open = false;
+	dbuf_reset(&s->rlast);
+	if (dbuf_add(&s->rlast, line.p, line.len) == -1)
+		dbuf_init(&s->rlast, LIMIT_SMTP_LINE);
+	memset(&rep, 0, sizeof(rep));
+	rep.code = r->code;
+	rep.line.p = s->rlast.p;
+	rep.line.len = s->rlast.len;
+	rep.first.p = s->rfirst.p;
+	rep.first.len = s->rfirst.len;
+	if (rep.line.len > 3) {
+		rep.text.p = rep.line.p + 4;
+		rep.text.len = rep.line.len - 4;
+	}
+	rep.enhanced = smtp_reply_enhanced(rep.text);
+	rep.nlines = r->nlines;
+	rep.ext = r->ext;
+	rep.auth_mechs.p = r->mechs;
+	rep.auth_mechs.len = r->mechs_len;
+	dispatch_reply(s, &rep);
+}
+
+static void
+dispatch_line(struct smtp_session *s, enum smtp_dir dir, struct span line)
+{
+	if (dir == SMTP_C2S)
+		client_line(s, line);
+	else
+		server_line(s, line);
+}
+
+/*
+ * Take one line (or the start of one) from p. Lines whole in p are parsed
+ * in place; a line split across feeds is carried, capped at
+ * LIMIT_SMTP_LINE (then cut, reported, and the rest skipped to its LF).
+ * Returns the bytes consumed.
+ */
+static size_t
+line_feed(struct smtp_session *s, enum smtp_dir dir, const uint8_t *p,
+    size_t n)
+{
+	struct dbuf *c = &s->carry[dir];
+	const uint8_t *lf = memchr(p, '\n', n);
+	size_t len = lf != NULL ? (size_t)(lf - p) + 1 : n;
+	size_t body = lf != NULL ? len - 1 : len;
+	size_t room;
+	struct span line;
+
+	if (s->resync[dir]) {
+		if (lf != NULL)
+			s->resync[dir] = false;
+		return len;
+	}
+	if (!s->discard[dir]) {
+		if (c->len == 0 && lf != NULL && body <= LIMIT_SMTP_LINE) {
+			line.p = p;
+			line.len = body;
+			dispatch_line(s, dir, line);
+			return len;
+		}
+		room = LIMIT_SMTP_LINE - c->len;
+		if (body > room) {
+			s->discard[dir] = true;
+			event(s, dir == SMTP_C2S ? SMTP_EV_COMMAND_TOO_LONG :
+			    SMTP_EV_REPLY_TOO_LONG, dir);
+		}
+		if (dbuf_add(c, p, body < room ? body : room) == -1)
+			dbuf_init(c, LIMIT_SMTP_LINE);
+	}
+	if (lf == NULL)
+		return len;
+	/* The line is complete (perhaps cut at the cap): parse it. */
+	s->discard[dir] = false;
+	line.p = c->p;
+	line.len = c->len;
+	if (line.p != NULL)
+		dispatch_line(s, dir, line);
+	dbuf_reset(c);
+	return len;
+}
+
+/* An AUTH response line: skipped to its LF, never copied. */
+static size_t
+auth_skip(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	const uint8_t *lf = memchr(p, '\n', n);
+
+	if (lf == NULL)
+		return n;
+	s->auth_cont = false;
+	dbuf_reset(&s->carry[SMTP_C2S]);
+	return (size_t)(lf - p) + 1;
+}
+
+static bool
+is_tls_record(const uint8_t *p, size_t n)
+{
+	/* TLS handshake record: content type 22, version 3.x (RFC 8446 §5.1). */
+	return n >= 1 && p[0] == 0x16 && (n < 2 || p[1] == 0x03);
+}
+
+static void
+feed_c2s(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		switch (s->cmode) {
+		case CM_TLS:
+			return;
+		case CM_DATA:
+			k = data_feed(s, p, n);
+			break;
+		case CM_BDAT:
+			k = bdat_feed(s, p, n);
+			break;
+		case CM_WAIT_DATA:
+			hold_feed(s, p, n);
+			return;
+		case CM_CMD:
+		default:
+			if (s->carry[SMTP_C2S].len == 0 &&
+			    !s->discard[SMTP_C2S] && !s->resync[SMTP_C2S]) {
+				if (s->auth_cont) {
+					k = auth_skip(s, p, n);
+					break;
+				}
+				if (is_tls_record(p, n) &&
+				    (s->starttls_sent || !s->any_cmd)) {
+					/* After STARTTLS, or implicit TLS. */
+					go_tls(s);
+					return;
+				}
+			}
+			if (s->starttls_sent && !s->starttls_ev &&
+			    s->seen[SMTP_S2C] && s->qlen > 0 &&
+			    s->q[(s->qhead + s->qlen - 1) %
+			    LIMIT_SMTP_PENDING].id == SMTP_CMD_STARTTLS) {
+				/* CVE-2011-0411: commands after STARTTLS. */
+				s->starttls_ev = true;
+				event(s, SMTP_EV_STARTTLS_PIPELINED, SMTP_C2S);
+			}
+			k = line_feed(s, SMTP_C2S, p, n);
+			break;
+		}
+		p += k;
+		n -= k;
+	}
+}
+
+/*
+ * Feed the next bytes of one direction. All are consumed: a partial line
+ * is carried inside the session until its end arrives.
+ */
+void
+smtp_session_feed(struct smtp_session *s, enum smtp_dir dir,
+    const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	if (n == 0 || s->tls)
+		return;
+	s->seen[dir] = true;
+	if (dir == SMTP_C2S) {
+		feed_c2s(s, p, n);
+		return;
+	}
+	if (!s->greeted && !s->any_cmd && s->carry[SMTP_S2C].len == 0 &&
+	    is_tls_record(p, n)) {
+		go_tls(s);		/* the server speaks TLS first */
+		return;
+	}
+	while (n > 0 && !s->tls) {
+		k = line_feed(s, SMTP_S2C, p, n);
+		p += k;
+		n -= k;
+	}
+}
+
+/*
+ * len bytes of one direction are missing. The layer above is told; the
+ * parser drops what it was assembling and resynchronises: at the next
+ * line, or (in a message) still looking for its end.
+ */
+void
+smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, uint64_t len)
+{
+	if (s->tls)
+		return;
+	event(s, SMTP_EV_GAP, dir);
+	if (s->ops.on_gap != NULL)
+		s->ops.on_gap(s->arg, dir, len);
+	dbuf_reset(&s->carry[dir]);
+	if (dir == SMTP_S2C) {
+		/* The replies in the gap are lost, and with them the queue. */
+		s->r.open = false;
+		s->discard[dir] = false;
+		s->resync[dir] = true;
+		s->qlen = 0;
+		s->s2c_desync = true;
+		return;
+	}
+	switch (s->cmode) {
+	case CM_DATA:
+		s->ds = DS_MID;		/* somewhere inside a line */
+		break;
+	case CM_BDAT:
+		if (len < s->chunk_left) {
+			s->chunk_left -= len;
+		} else {
+			s->chunk_left = 0;
+			finish_chunk(s);
+			s->resync[dir] = true;
+		}
+		break;
+	case CM_WAIT_DATA:
+		dbuf_reset(&s->hold);
+		s->cmode = CM_CMD;
+		s->resync[dir] = true;
+		break;
+	default:
+		s->auth_cont = false;
+		s->discard[dir] = false;
+		s->resync[dir] = true;
+		break;
+	}
+}
+
+/* The connection ended: a last line without its LF is still a line. */
+void
+smtp_session_end(struct smtp_session *s)
+{
+	struct span line;
+	int d;
+
+	if (s->tls)
+		return;
+	if (s->cmode == CM_WAIT_DATA) {
+		s->cmode = CM_CMD;
+		replay_hold(s);
+	}
+	for (d = 0; d < 2; d++) {
+		if (s->carry[d].len == 0 || s->tls ||
+		    (d == SMTP_C2S && s->cmode != CM_CMD))
+			continue;
+		line.p = s->carry[d].p;
+		line.len = s->carry[d].len;
+		dispatch_line(s, (enum smtp_dir)d, line);
+		dbuf_reset(&s->carry[d]);
+	}
+}
+
+bool
+smtp_looks_like(enum smtp_dir dir, const uint8_t *p, size_t n)
+{
+	struct span line = { p, n };
+	struct smtp_cmd c;
+	uint16_t code;
+	bool more;
+	struct span text;
+	const uint8_t *lf = memchr(p, '\n', n);
+
+	if (lf != NULL)
+		line.len = (size_t)(lf - p);
+	if (dir == SMTP_S2C)
+		return smtp_reply_line(line, &code, &more, &text) &&
+		    code == 220;
+	smtp_cmd_parse(line, &c);
+	return c.id == SMTP_CMD_EHLO || c.id == SMTP_CMD_HELO;
+}
+
+const char *
+smtp_event_name(enum smtp_event ev)
+{
+	static const char *const names[SMTP_EV_MAX] = {
+		[SMTP_EV_BARE_LF] = "bare_lf",
+		[SMTP_EV_COMMAND_TOO_LONG] = "command_too_long",
+		[SMTP_EV_REPLY_TOO_LONG] = "reply_too_long",
+		[SMTP_EV_NUL_BYTE] = "nul_byte",
+		[SMTP_EV_UNKNOWN_COMMAND] = "unknown_command",
+		[SMTP_EV_INVALID_REPLY] = "invalid_reply",
+		[SMTP_EV_UNEXPECTED_REPLY] = "unexpected_reply",
+		[SMTP_EV_REPLY_CODE_MISMATCH] = "reply_code_mismatch",
+		[SMTP_EV_PIPELINING_WITHOUT_EXT] = "pipelining_without_ext",
+		[SMTP_EV_PENDING_OVERFLOW] = "pending_overflow",
+		[SMTP_EV_INVALID_BDAT] = "invalid_bdat",
+		[SMTP_EV_BDAT_SIZE_MISMATCH] = "bdat_size_mismatch",
+		[SMTP_EV_SMUGGLING_DOT] = "smuggling_dot",
+		[SMTP_EV_REPLY_DURING_DATA] = "reply_during_data",
+		[SMTP_EV_STARTTLS_PIPELINED] = "starttls_pipelined",
+		[SMTP_EV_DATA_WITHOUT_WAIT] = "data_without_wait",
+		[SMTP_EV_OUT_OF_SEQUENCE] = "out_of_sequence",
+		[SMTP_EV_TOO_MANY_RECIPIENTS] = "too_many_recipients",
+		[SMTP_EV_GAP] = "gap",
+		[SMTP_EV_AUTH_FAILED] = "auth_failed",
+	};
+
+	if ((unsigned)ev >= SMTP_EV_MAX || names[ev] == NULL)
+		return "unknown";
+	return names[ev];
+}
