@@ -161,4 +161,146 @@
 #error "LIMIT_TOTAL_OOO_BYTES must be at least LIMIT_STREAM_OOO_BYTES"
 #endif
 
+/* ---- mime ------------------------------------------------------------ */
+
+/*
+ * Physical line length (RFC 5322 §2.1.1: 998 characters before the CRLF).
+ * Longer lines are common in the wild and cost nothing here (no line is
+ * ever buffered whole). Hit: counted (MIME_EV_HEADER_LINE_TOO_LONG or
+ * MIME_EV_BODY_LINE_TOO_LONG), the line is processed whole.
+ */
+#define LIMIT_MIME_LINE			998
+
+/*
+ * Bytes kept of one unfolded header field we extract (From, To, Cc,
+ * Subject, Received, Content-Type, ...). A To: of 1000 recipients is about
+ * 40 KiB; other fields are never buffered at all. Hit: the value is cut
+ * here and parsed as cut, MIME_EV_HEADER_LINE_TOO_LONG.
+ */
+#define LIMIT_MIME_HEADER_FIELD		(64u * 1024)
+
+/*
+ * Bytes and fields of one header block (the message's or a part's). A
+ * hundred Received hops plus DKIM/ARC blobs stay far below. Past either,
+ * the block is presumed to be a body without its blank line: later fields
+ * are ignored (not kept) until the blank line, MIME_EV_HEADER_BLOCK_TOO_LONG
+ * once per block.
+ */
+#define LIMIT_MIME_HEADER_BLOCK		(256u * 1024)
+#define LIMIT_MIME_HEADER_FIELDS	1000
+
+/* Field-name bytes compared; a longer name is not one we keep (ignored). */
+#define LIMIT_MIME_FIELD_NAME		64
+
+/*
+ * Bytes (UTF-8) of a kept header string and of an attachment file name
+ * (RFC 5322 asks 78 characters per line; file systems allow 255 bytes per
+ * name). Hit: cut at a character boundary, MIME_EV_HEADER_LINE_TOO_LONG.
+ */
+#define LIMIT_MIME_STRING		4096
+#define LIMIT_MIME_FILENAME		1024
+
+/*
+ * Bytes of each string of an address list item (RFC 5321 §4.5.3.1.3 caps
+ * a path at 256 octets; the display name gets the rest). Hit: as for
+ * LIMIT_MIME_STRING.
+ */
+#define LIMIT_MIME_ADDR_STRING		512
+
+/*
+ * Items kept per address list (From, To, Cc) and Received fields kept
+ * (RFC 5321 §6.3: a relay may assume a loop past 100 hops). Hit: the later
+ * ones are counted (MIME_EV_LIST_TOO_LONG), not kept.
+ */
+#define LIMIT_MIME_ADDRS		512
+#define LIMIT_MIME_RECEIVED		100
+
+/*
+ * Bytes of strings kept in one message's result, all fields together: a
+ * firm bound whatever the mix of the caps above. Hit: later strings are
+ * dropped (MIME_EV_LIST_TOO_LONG); what was kept stays.
+ */
+#define LIMIT_MIME_RESULT_BYTES		(256u * 1024)
+
+/*
+ * Nested multipart levels (RFC 2046 §5.1 sets none; real mail uses 3-5:
+ * mixed > related > alternative). Hit: the deeper multipart is taken as
+ * an opaque leaf, MIME_EV_DEPTH_EXCEEDED.
+ */
+#define LIMIT_MIME_DEPTH		16
+
+/*
+ * MIME entities parsed per message. Hit: later parts are still delimited
+ * (so the structure around them holds) but neither their headers nor their
+ * bodies are parsed, MIME_EV_TOO_MANY_PARTS per part.
+ */
+#define LIMIT_MIME_PARTS		4096
+
+/*
+ * Attachments listed per message. Hit: later ones are counted
+ * (MIME_EV_TOO_MANY_ATTACHMENTS) and not hashed.
+ */
+#define LIMIT_MIME_ATTACHMENTS		256
+
+/*
+ * Boundary length (RFC 2046 §5.1.1 allows 70; some mailers exceed it, and
+ * refusing a boundary a mail client accepts would hide its parts), and
+ * the white space tolerated after a delimiter ("transport padding", RFC
+ * 2046 §5.1.1) while deciding whether a line is one. Hit: a longer
+ * boundary makes the multipart an opaque leaf (MIME_EV_BOUNDARY_MISSING);
+ * longer padding makes the line content.
+ */
+#define LIMIT_MIME_BOUNDARY		1024
+#define LIMIT_MIME_BOUNDARY_LWSP	128
+
+/*
+ * Bytes of a charset name (IANA names are under 45) and iconv descriptors
+ * cached per parser. Hit: a longer name is an unknown charset
+ * (MIME_EV_UNKNOWN_CHARSET); a full cache closes its oldest descriptor.
+ */
+#define LIMIT_MIME_CHARSET		64
+#define LIMIT_MIME_ICONV_CACHE		4
+
+/*
+ * iconv_open() calls per message. Opening a converter loads a gconv
+ * module (about 0.1 ms); a header cycling through more charsets than the
+ * cache holds would cost that per encoded word. Real mail uses one to
+ * three charsets. Hit: further charsets are read as UTF-8 (invalid bytes
+ * become U+FFFD), MIME_EV_UNKNOWN_CHARSET.
+ */
+#define LIMIT_MIME_ICONV_OPENS		16
+
+/*
+ * RFC 2231 §3 continuation sections assembled per parameter
+ * (name*0 .. name*63). Hit: later sections are ignored,
+ * MIME_EV_HEADER_LINE_TOO_LONG.
+ */
+#define LIMIT_MIME_PARAM_SECTIONS	64
+
+/* "type/subtype" bytes (RFC 6838 §4.2: 127 each). Hit: invalid type. */
+#define LIMIT_MIME_TYPE			255
+
+/*
+ * White space the quoted-printable decoder holds while it cannot tell
+ * whether it is trailing (to be deleted, RFC 2045 §6.7 rule 3). Hit: the
+ * held run is decoded as content.
+ */
+#define LIMIT_MIME_QP_WSP		256
+
+/* Decoded bytes staged before hashing (fewer, larger digest updates). */
+#define LIMIT_MIME_SINK			(8u * 1024)
+
+#if LIMIT_MIME_DEPTH < 1 || LIMIT_MIME_DEPTH > 64
+#error "LIMIT_MIME_DEPTH out of range"
+#endif
+#if LIMIT_MIME_BOUNDARY < 70
+#error "LIMIT_MIME_BOUNDARY below the RFC 2046 maximum"
+#endif
+#if LIMIT_MIME_HEADER_FIELD < LIMIT_MIME_STRING
+#error "LIMIT_MIME_HEADER_FIELD must hold LIMIT_MIME_STRING"
+#endif
+#if LIMIT_MIME_ICONV_CACHE < 1
+#error "LIMIT_MIME_ICONV_CACHE too small"
+#endif
+
 #endif /* SMTPSNIFF_LIMITS_H */

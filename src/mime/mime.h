@@ -36,6 +36,8 @@ enum mime_event {
 	MIME_EV_NUL_BYTE,
 	MIME_EV_BARE_LF,		/* LF without CR */
 	MIME_EV_GAP,			/* bytes missing (capture gap) */
+	MIME_EV_LIST_TOO_LONG,		/* list items or strings not kept */
+	MIME_EV_BAD_TRANSFER_ENCODING,	/* unknown, or not allowed here */
 	MIME_EV_MAX
 };
 
