@@ -146,19 +146,29 @@ if ((have_sniff)); then
   # Reassembly alone: the same output with the SHA-256 of each direction
   # left out (SHA-256 runs at ~1.7 GB/s here, slower than the floor reads).
   timeit "flows no-hash" "$capture" "$sniff_bin" flows --no-hash "$capture"
-  # Later stage (uncomment when `read` exists); target read <= 2 x floor:
-  # timeit "read json" "$capture" "$sniff_bin" read -o json:/dev/null "$capture"
+  # SMTP and MIME, the records written as JSON; target read <= 2 x floor.
+  timeit "read json" "$capture" "$sniff_bin" read -q -o json:/dev/null "$capture"
 fi
 timeit "floor (half)" "$half"    "$floor_bin" "$half"
 if ((have_sniff)); then
   timeit "flows (half)" "$half"  "$sniff_bin" flows "$half"
   timeit "no-hash (half)" "$half" "$sniff_bin" flows --no-hash "$half"
-  # timeit "read json (half)" "$half" "$sniff_bin" read -o json:/dev/null "$half"
+  timeit "read (half)" "$half" "$sniff_bin" read -q -o json:/dev/null "$half"
 fi
 
-# Untimed sanity check: flows prints one JSON line per TCP connection.
+# Untimed sanity checks: flows prints one JSON line per TCP connection,
+# read one record per transaction, all accepted.
 flow_lines='n/a'
-((have_sniff)) && flow_lines=$("$sniff_bin" flows "$capture" 2>/dev/null | wc -l || true)
+read_lines='n/a'
+read_accepted='n/a'
+if ((have_sniff)); then
+  flow_lines=$("$sniff_bin" flows "$capture" 2>/dev/null | wc -l || true)
+  records=$(mktemp)
+  "$sniff_bin" read -q -o json:"$records" "$capture" || true
+  read_lines=$(wc -l < "$records")
+  read_accepted=$(grep -c '"status":"accepted"' "$records" || true)
+  rm -f "$records"
+fi
 
 # --- report ----------------------------------------------------------------------
 size_b=$(stat -c %s "$capture")
@@ -208,4 +218,9 @@ fi
 if [[ -n ${status['read json']:-} && ${status['read json']} == ok ]]; then
   r=$(awk -v a="${wall['read json']}" -v b="${wall[floor]}" 'BEGIN { printf "%.2f", a / b }')
   echo "target read <= 2 x floor:  $r x  $(awk -v r="$r" 'BEGIN { print (r <= 2) ? "PASS" : "FAIL" }')"
+  if [[ ${status['read (half)']:-} == ok ]]; then
+    echo "read peak RSS: full $((rss['read json'])) KB, half $((rss['read (half)'])) KB"
+  fi
+  echo "read records: $read_lines, accepted $read_accepted (generator sent $transactions transactions)" \
+       "$([[ $read_accepted == "$transactions" ]] && echo "ALL FOUND" || echo "MISSING SOME")"
 fi

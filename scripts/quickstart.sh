@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build smtpsniff
-echo "== build/smtpsniff flows tests/pcap/peers/zeek-smtp.pcap"
-build/smtpsniff flows tests/pcap/peers/zeek-smtp.pcap
+echo "== build/smtpsniff read tests/pcap/peers/zeek-smtp.pcap"
+build/smtpsniff read tests/pcap/peers/zeek-smtp.pcap

@@ -17,7 +17,7 @@ usage(FILE *fp)
 	    "usage: smtpsniff COMMAND [options] ...\n"
 	    "commands:\n"
 	    "  flows PATH...    one JSON line per TCP connection (reassembly)\n"
-	    "  read PATH...     SMTP transaction records (not yet built)\n"
+	    "  read PATH...     SMTP transaction records (json, zeek, eve)\n"
 	    "  capture -i IF    live capture (not yet built)\n"
 	    "  query REPORT     search the database (not yet built)\n"
 	    "  smtpsniff COMMAND --help for a command's options\n");
@@ -40,6 +40,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "flows") == 0)
 		return cli_flows(argc - 1, argv + 1);
+	if (strcmp(argv[1], "read") == 0)
+		return cli_read(argc - 1, argv + 1);
 	fprintf(stderr, "smtpsniff: %s: unknown or not yet available command\n",
 	    argv[1]);
 	usage(stderr);

@@ -128,6 +128,9 @@ capture_open_offline(char *const *paths, size_t npaths,
 		snprintf(err, ERRBUF_SIZE, "no capture files given");
 		goto fail;
 	}
+	for (i = 0; i < c->nfiles; i++)
+		if (stat(c->files[i], &st) == 0 && S_ISREG(st.st_mode))
+			c->stats.total_file_bytes += (uint64_t)st.st_size;
 	return c;
 fail:
 	capture_free(c);

@@ -40,6 +40,7 @@ struct capture_stats {
 	uint64_t	file_errors;	/* files unreadable or cut short */
 	uint64_t	packets;
 	uint64_t	bytes;		/* captured bytes */
+	uint64_t	total_file_bytes; /* sizes of all the files (progress) */
 };
 
 struct capture;

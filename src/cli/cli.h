@@ -13,6 +13,7 @@
 #include "flow/flow.h"
 
 int	cli_flows(int argc, char **argv);
+int	cli_read(int argc, char **argv);
 
 /*
  * Read every packet of cap into the flow table, then end all flows.

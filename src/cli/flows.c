@@ -77,9 +77,9 @@ put_endpoint(struct dbuf *b, const char *name, uint8_t af,
 
 	inet_ntop(af == 4 ? AF_INET : AF_INET6, e->ip, ip, sizeof(ip));
 	json_key(b, name);
-	dbuf_adds(b, "{\"ip\":");
+	dbuf_addlit(b, "{\"ip\":");
 	json_cstr(b, ip);
-	dbuf_adds(b, ",\"port\":");
+	dbuf_addlit(b, ",\"port\":");
 	json_u64(b, e->port);
 	dbuf_addc(b, '}');
 }
@@ -92,16 +92,16 @@ put_dir(struct dbuf *b, const char *name, const struct flow_dir_stats *st,
 	unsigned int dlen = 0;
 
 	json_key(b, name);
-	dbuf_adds(b, "{\"bytes\":");
+	dbuf_addlit(b, "{\"bytes\":");
 	json_u64(b, st->bytes);
-	dbuf_adds(b, ",\"sha256\":");
+	dbuf_addlit(b, ",\"sha256\":");
 	if (md != NULL && EVP_DigestFinal_ex(md, digest, &dlen) == 1)
 		json_hex(b, digest, dlen);
 	else
-		dbuf_adds(b, "null");
-	dbuf_adds(b, ",\"gaps\":");
+		dbuf_addlit(b, "null");
+	dbuf_addlit(b, ",\"gaps\":");
 	json_u64(b, st->gaps);
-	dbuf_adds(b, ",\"gap_bytes\":");
+	dbuf_addlit(b, ",\"gap_bytes\":");
 	json_u64(b, st->gap_bytes);
 	dbuf_addc(b, '}');
 }
@@ -122,27 +122,27 @@ on_close(void *arg, struct flow *f, enum flow_end why)
 	put_endpoint(b, "client", fi->af, &fi->client);
 	dbuf_addc(b, ',');
 	put_endpoint(b, "server", fi->af, &fi->server);
-	dbuf_adds(b, ",\"vlan\":[");
+	dbuf_addlit(b, ",\"vlan\":[");
 	for (i = 0; i < fi->nvlan; i++) {
 		if (i > 0)
 			dbuf_addc(b, ',');
 		json_u64(b, fi->vlan[i]);
 	}
-	dbuf_adds(b, "],\"ts_first\":");
+	dbuf_addlit(b, "],\"ts_first\":");
 	json_ts(b, fi->ts_first);
-	dbuf_adds(b, ",\"ts_last\":");
+	dbuf_addlit(b, ",\"ts_last\":");
 	json_ts(b, fi->ts_last);
-	dbuf_adds(b, ",\"state\":");
+	dbuf_addlit(b, ",\"state\":");
 	json_cstr(b, flow_end_name(why));
-	dbuf_adds(b, ",\"midstream\":");
+	dbuf_addlit(b, ",\"midstream\":");
 	dbuf_adds(b, (c2s->syn_seen || s2c->syn_seen) ? "false" : "true");
-	dbuf_adds(b, ",\"packets\":");
+	dbuf_addlit(b, ",\"packets\":");
 	json_u64(b, fi->packets);
 	dbuf_addc(b, ',');
 	put_dir(b, "c2s", c2s, h ? h->md[0] : NULL);
 	dbuf_addc(b, ',');
 	put_dir(b, "s2c", s2c, h ? h->md[1] : NULL);
-	dbuf_adds(b, "}\n");
+	dbuf_addlit(b, "}\n");
 	if (b->p == NULL || fwrite(b->p, 1, b->len, ctx->out) != b->len)
 		ctx->failed = 1;
 	if (h != NULL) {

@@ -4,8 +4,32 @@
  * table reuse their buffers.
  */
 #include <inttypes.h>
+#include <unistd.h>
 
 #include "cli.h"
+
+#define PROGRESS_STEP	(64u << 20)	/* bytes read between updates */
+
+/*
+ * Progress on a terminal: how much of the files has been read. Measured
+ * in bytes, not in time: nothing here looks at the clock.
+ */
+static void
+progress(const struct capture *cap, bool last)
+{
+	struct capture_stats cs;
+	uint64_t done;
+
+	capture_get_stats(cap, &cs);
+	/* Each record carries a 16-byte header besides its bytes. */
+	done = cs.bytes + 16 * cs.packets;
+	if (cs.total_file_bytes > 0 && done > cs.total_file_bytes)
+		done = cs.total_file_bytes;
+	fprintf(stderr, "\rreading: %" PRIu64 " of %" PRIu64 " MB (%u%%)%s",
+	    done >> 20, cs.total_file_bytes >> 20, cs.total_file_bytes ?
+	    (unsigned)(done * 100 / cs.total_file_bytes) : 100,
+	    last ? "\n" : "");
+}
 
 int
 cli_run_offline(struct capture *cap, struct decoder *dec,
@@ -14,11 +38,19 @@ cli_run_offline(struct capture *cap, struct decoder *dec,
 	struct capture_pkt cp;
 	struct capture_stats cs;
 	struct pkt p;
+	bool tty = isatty(STDERR_FILENO) == 1;
+	uint64_t read_bytes = 0, next = PROGRESS_STEP;
 
 	while (capture_next(cap, &cp) == 1) {
 		if (decoder_decode(dec, &cp, &p) == DECODE_TCP)
 			flow_table_packet(ft, &p);
+		if (tty && (read_bytes += cp.caplen) >= next) {
+			progress(cap, false);
+			next += PROGRESS_STEP;
+		}
 	}
+	if (tty && next > PROGRESS_STEP)
+		progress(cap, true);
 	flow_table_finish(ft);
 	capture_get_stats(cap, &cs);
 	return cs.file_errors ? 1 : 0;

@@ -77,9 +77,9 @@ fail:
 	return -1;
 }
 
-/* Append n bytes. Returns 0, or -1 (buffer freed) past the cap or on ENOMEM. */
+/* dbuf_add when the bytes do not fit what is allocated (or it failed). */
 int
-dbuf_add(struct dbuf *b, const void *p, size_t n)
+dbuf_add_slow(struct dbuf *b, const void *p, size_t n)
 {
 	if (n == 0)
 		return b->failed ? -1 : 0;
@@ -88,12 +88,6 @@ dbuf_add(struct dbuf *b, const void *p, size_t n)
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
 	return 0;
-}
-
-int
-dbuf_addc(struct dbuf *b, uint8_t c)
-{
-	return dbuf_add(b, &c, 1);
 }
 
 int

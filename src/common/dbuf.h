@@ -18,15 +18,41 @@ struct dbuf {
 	int	 failed;
 };
 
+#include <string.h>
+
 void	dbuf_init(struct dbuf *, size_t max);
 void	dbuf_fini(struct dbuf *);
 void	dbuf_reset(struct dbuf *);
+int	dbuf_add_slow(struct dbuf *, const void *, size_t);
 /* 0, or -1 if an append failed since the last reset. */
 int	dbuf_status(const struct dbuf *);
-int	dbuf_add(struct dbuf *, const void *, size_t);
-int	dbuf_addc(struct dbuf *, uint8_t);
 int	dbuf_adds(struct dbuf *, const char *);
 int	dbuf_printf(struct dbuf *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Append n bytes. Returns 0, or -1 (buffer freed) past the cap or on
+ * ENOMEM. Inline for the common case: the bytes fit in what is allocated.
+ */
+static inline int
+dbuf_add(struct dbuf *b, const void *p, size_t n)
+{
+	if (!b->failed && n <= b->cap - b->len) {
+		if (n > 0)
+			memcpy(b->p + b->len, p, n);
+		b->len += n;
+		return 0;
+	}
+	return dbuf_add_slow(b, p, n);
+}
+
+static inline int
+dbuf_addc(struct dbuf *b, uint8_t c)
+{
+	return dbuf_add(b, &c, 1);
+}
+
+/* A string literal, its length known at compile time. */
+#define dbuf_addlit(b, lit)	dbuf_add((b), (lit), sizeof(lit) - 1)
 
 #endif /* SMTPSNIFF_DBUF_H */

@@ -96,6 +96,7 @@ struct smtp_cmd {
 	struct span	 path;
 	struct span	 params;
 	bool		 path_ok;	/* FROM:/TO: and a path were found */
+	bool		 path_bracketed; /* written <path>, as RFC 5321 asks */
 	/* BDAT: RFC 3030 §2 */
 	uint64_t	 bdat_size;
 	bool		 bdat_last;
@@ -153,6 +154,7 @@ void		 smtp_session_end(struct smtp_session *);
 /* The time to stamp commands with (packet time, ns). */
 void		 smtp_session_set_time(struct smtp_session *, uint64_t ts);
 bool		 smtp_session_is_tls(const struct smtp_session *);
+bool		 smtp_session_is_over(const struct smtp_session *);
 /* True once the server direction has sent anything. */
 bool		 smtp_session_server_seen(const struct smtp_session *);
 uint32_t	 smtp_session_ext(const struct smtp_session *);

@@ -84,6 +84,7 @@ parse_path(struct span arg, const char *kw, struct smtp_cmd *c)
 	while (i < arg.len && is_sp(arg.p[i]))
 		i++;
 	if (i < arg.len && arg.p[i] == '<') {
+		c->path_bracketed = true;
 		start = ++i;
 		for (; i < arg.len; i++) {
 			if (arg.p[i] == '"')

@@ -38,10 +38,10 @@ enum dstate {
 };
 
 struct pending {
-	enum smtp_cmd_id id;
-	bool		 bdat_last;
-	uint32_t	 seq;
 	uint64_t	 ts;
+	uint32_t	 seq;
+	uint8_t		 id;		/* enum smtp_cmd_id */
+	bool		 bdat_last;
 };
 
 struct reply_acc {
@@ -61,14 +61,14 @@ struct smtp_session {
 
 	struct dbuf	 carry[2];	/* a line split across feeds */
 	bool		 discard[2];	/* skipping an overlong line's rest */
-	bool		 resync[2];	/* after a gap: skip to the next LF */
+	bool		 resync[2];	/* after a gap: check the next line */
 	bool		 seen[2];
 	bool		 tls;
 	enum cmode	 cmode;
 
 	enum dstate	 ds;
 	bool		 bol_crlf;	/* that line start followed CRLF */
-	bool		 prev_cr;	/* last message byte was CR */
+	uint8_t		 last[2];	/* the last two message bytes seen */
 
 	uint64_t	 chunk_left;
 	bool		 chunk_last;
@@ -76,17 +76,19 @@ struct smtp_session {
 
 	struct dbuf	 hold;		/* client bytes while WAIT_DATA */
 
-	struct pending	 q[LIMIT_SMTP_PENDING];
+	struct pending	*q;		/* ring, grown up to LIMIT_SMTP_PENDING */
+	unsigned	 qcap;
 	unsigned	 qhead;
 	unsigned	 qlen;
 	uint32_t	 next_seq;
 	bool		 any_cmd;
 	bool		 greeted;
 	bool		 auth_cont;	/* next client line answers a 334 */
-	bool		 auth_onesided;	/* AUTH and no server to say 334 */
+	bool		 auth_guess;	/* AUTH unanswered: odd lines answer it */
 	bool		 starttls_sent;
 	bool		 starttls_ev;
 	bool		 s2c_desync;	/* replies lost in a gap */
+	bool		 closed;	/* QUIT answered: the session is over */
 
 	struct reply_acc r;
 	struct dbuf	 rfirst;	/* the first line of the reply */
@@ -137,6 +139,7 @@ smtp_session_free(struct smtp_session *s)
 	dbuf_fini(&s->hold);
 	dbuf_fini(&s->rfirst);
 	dbuf_fini(&s->rlast);
+	free(s->q);
 	free(s);
 }
 
@@ -150,6 +153,13 @@ bool
 smtp_session_is_tls(const struct smtp_session *s)
 {
 	return s->tls;
+}
+
+/* QUIT was answered 221, or the session went TLS: nothing more to parse. */
+bool
+smtp_session_is_over(const struct smtp_session *s)
+{
+	return s->closed || s->tls;
 }
 
 bool
@@ -166,21 +176,48 @@ smtp_session_ext(const struct smtp_session *s)
 
 /* ---- the queue of commands waiting for their reply --------------------- */
 
+/* Make room for one more pending command; false at the cap. */
+static bool
+q_grow(struct smtp_session *s)
+{
+	struct pending *nq;
+	unsigned ncap, i;
+
+	if (s->qlen < s->qcap)
+		return true;
+	if (s->qcap == LIMIT_SMTP_PENDING)
+		return false;
+	ncap = s->qcap ? s->qcap * 2 : 8;
+	if (ncap > LIMIT_SMTP_PENDING)
+		ncap = LIMIT_SMTP_PENDING;
+	if ((nq = malloc(ncap * sizeof(*nq))) == NULL)
+		return false;
+	for (i = 0; i < s->qlen; i++)
+		nq[i] = s->q[(s->qhead + i) % s->qcap];
+	free(s->q);
+	s->q = nq;
+	s->qcap = ncap;
+	s->qhead = 0;
+	return true;
+}
+
 static void
 q_push(struct smtp_session *s, enum smtp_cmd_id id, bool bdat_last,
     uint32_t seq)
 {
 	struct pending *p;
 
-	if (s->qlen == LIMIT_SMTP_PENDING) {
+	if (!q_grow(s)) {
+		if (s->qcap == 0)
+			return;		/* no memory at all: not matched */
 		/* Without a server direction, nothing ever answers. */
 		if (s->seen[SMTP_S2C])
 			event(s, SMTP_EV_PENDING_OVERFLOW, SMTP_C2S);
-		s->qhead = (s->qhead + 1) % LIMIT_SMTP_PENDING;
+		s->qhead = (s->qhead + 1) % s->qcap;
 		s->qlen--;
 	}
-	p = &s->q[(s->qhead + s->qlen) % LIMIT_SMTP_PENDING];
-	p->id = id;
+	p = &s->q[(s->qhead + s->qlen) % s->qcap];
+	p->id = (uint8_t)id;
 	p->bdat_last = bdat_last;
 	p->seq = seq;
 	p->ts = s->now;
@@ -190,7 +227,7 @@ q_push(struct smtp_session *s, enum smtp_cmd_id id, bool bdat_last,
 static void
 q_pop(struct smtp_session *s)
 {
-	s->qhead = (s->qhead + 1) % LIMIT_SMTP_PENDING;
+	s->qhead = (s->qhead + 1) % s->qcap;
 	s->qlen--;
 }
 
@@ -211,7 +248,9 @@ start_data(struct smtp_session *s)
 	s->cmode = CM_DATA;
 	s->ds = DS_BOL;
 	s->bol_crlf = true;
-	s->prev_cr = false;
+	/* The DATA line's CRLF: a dot first thing starts a line. */
+	s->last[0] = '\r';
+	s->last[1] = '\n';
 }
 
 static void
@@ -219,7 +258,13 @@ emit(struct smtp_session *s, const uint8_t *p, size_t n)
 {
 	if (n == 0)
 		return;
-	s->prev_cr = p[n - 1] == '\r';
+	if (n >= 2) {
+		s->last[0] = p[n - 2];
+		s->last[1] = p[n - 1];
+	} else {
+		s->last[0] = s->last[1];
+		s->last[1] = p[0];
+	}
 	s->ops.on_data(s->arg, p, n);
 }
 
@@ -237,45 +282,55 @@ end_data(struct smtp_session *s)
  * §4.5.2) and stop after CRLF "." CRLF. Other end-of-data shapes with a
  * bare LF (<LF>.<CR><LF>, <LF>.<LF>, <CR><LF>.<LF>) do not end the message
  * (RFC 5321 §2.3.8 allows only CRLF) and are the SMTP smuggling signature:
- * reported. Returns the bytes consumed.
+ * reported. Only dots matter, so the scan jumps from one '.' to the next
+ * (memchr) and looks back to see whether it starts a line; the bytes in
+ * between go up untouched. Returns the bytes consumed.
  */
 static size_t
 data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 {
-	size_t i = 0, start;
-	const uint8_t *lf;
+	size_t i = 0, start = 0, j;
+	const uint8_t *dot;
+	uint8_t b1, b2;
 
 	while (i < n) {
 		switch (s->ds) {
 		case DS_MID:
-			start = i;
-			lf = memchr(p + i, '\n', n - i);
-			if (lf == NULL) {
+		case DS_BOL:
+			dot = memchr(p + i, '.', n - i);
+			if (dot == NULL) {
 				emit(s, p + start, n - start);
+				s->ds = DS_MID;
 				return n;
 			}
-			i = (size_t)(lf - p) + 1;
-			s->bol_crlf = (i - start >= 2) ? p[i - 2] == '\r' :
-			    s->prev_cr;
-			emit(s, p + start, i - start);
-			s->ds = DS_BOL;
-			break;
-		case DS_BOL:
-			if (p[i] == '.') {
-				s->ds = DS_DOT;
-				i++;
-			} else {
-				s->ds = DS_MID;
+			j = (size_t)(dot - p);
+			/* The two bytes before the dot, from here or before. */
+			b1 = j >= 1 ? p[j - 1] : s->last[1];
+			b2 = j >= 2 ? p[j - 2] : (j == 1 ? s->last[1] :
+			    s->last[0]);
+			if (b1 != '\n') {
+				i = j + 1;	/* a dot inside a line */
+				break;
 			}
+			emit(s, p + start, j - start);
+			s->bol_crlf = b2 == '\r';
+			s->last[0] = b1;	/* seen, if not passed on */
+			s->last[1] = '.';
+			s->ds = DS_DOT;
+			i = j + 1;
+			start = i;
 			break;
 		case DS_DOT:
 			if (p[i] == '\r') {
 				s->ds = DS_DOT_CR;
+				s->last[0] = '.';
+				s->last[1] = '\r';
 				i++;
+				start = i;
 			} else if (p[i] == '\n') {
 				/* ".<LF>": a line of "." ended by a bare LF. */
 				event(s, SMTP_EV_SMUGGLING_DOT, SMTP_C2S);
-				s->ds = DS_MID;	/* emits the LF, then BOL */
+				s->ds = DS_MID;	/* the stuffed dot is dropped */
 			} else {
 				s->ds = DS_MID;	/* a stuffed dot: dropped */
 			}
@@ -292,6 +347,7 @@ data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 			break;
 		}
 	}
+	emit(s, p + start, n - start);
 	return n;
 }
 
@@ -361,11 +417,15 @@ client_line(struct smtp_session *s, struct span line)
 		event(s, SMTP_EV_BARE_LF, SMTP_C2S);
 	if (has_nul(line))
 		event(s, SMTP_EV_NUL_BYTE, SMTP_C2S);
-	if (s->auth_onesided) {
-		/* No server to say 334: unknown lines are AUTH responses. */
+	if (s->auth_guess) {
+		/*
+		 * AUTH sent and no reply seen (one-sided capture, or replies
+		 * lost): lines that are no command answer a challenge we
+		 * missed. Never reported, never kept.
+		 */
 		if (!smtp_cmd_is_known(line))
 			return;
-		s->auth_onesided = false;
+		s->auth_guess = false;
 	}
 	smtp_cmd_parse(line, &c);
 	c.ts = s->now;
@@ -408,8 +468,7 @@ client_line(struct smtp_session *s, struct span line)
 		s->starttls_sent = true;
 		break;
 	case SMTP_CMD_AUTH:
-		if (!s->seen[SMTP_S2C])
-			s->auth_onesided = true;
+		s->auth_guess = true;
 		break;
 	default:
 		break;
@@ -445,10 +504,12 @@ dispatch_reply(struct smtp_session *s, const struct smtp_reply *rep)
 	}
 	s->s2c_desync = false;
 	h = &s->q[s->qhead];
-	c.id = h->id;
+	c.id = (enum smtp_cmd_id)h->id;
 	c.bdat_last = h->bdat_last;
 	c.seq = h->seq;
 	c.ts = h->ts;
+	if (c.id == SMTP_CMD_AUTH)
+		s->auth_guess = false;
 	if (c.id == SMTP_CMD_AUTH && rep->code == 334) {
 		/* RFC 4954 §4: a challenge; the client answers with a line. */
 		s->auth_cont = true;
@@ -476,6 +537,9 @@ dispatch_reply(struct smtp_session *s, const struct smtp_reply *rep)
 	case SMTP_CMD_STARTTLS:
 		if (rep->code == 220)
 			go_tls(s);
+		break;
+	case SMTP_CMD_QUIT:
+		s->closed = rep->code == 221;	/* RFC 5321 §4.1.1.10 */
 		break;
 	default:
 		break;
@@ -548,9 +612,16 @@ server_line(struct smtp_session *s, struct span line)
 	dispatch_reply(s, &rep);
 }
 
+static bool	line_plausible(enum smtp_dir, struct span);
+
 static void
 dispatch_line(struct smtp_session *s, enum smtp_dir dir, struct span line)
 {
+	if (s->resync[dir]) {
+		s->resync[dir] = false;
+		if (!line_plausible(dir, line))
+			return;
+	}
 	if (dir == SMTP_C2S)
 		client_line(s, line);
 	else
@@ -574,11 +645,6 @@ line_feed(struct smtp_session *s, enum smtp_dir dir, const uint8_t *p,
 	size_t room;
 	struct span line;
 
-	if (s->resync[dir]) {
-		if (lf != NULL)
-			s->resync[dir] = false;
-		return len;
-	}
 	if (!s->discard[dir]) {
 		if (c->len == 0 && lf != NULL && body <= LIMIT_SMTP_LINE) {
 			line.p = p;
@@ -605,6 +671,24 @@ line_feed(struct smtp_session *s, enum smtp_dir dir, const uint8_t *p,
 		dispatch_line(s, dir, line);
 	dbuf_reset(c);
 	return len;
+}
+
+/*
+ * The first line after a gap: we may have come in mid-line. It is taken
+ * if it reads as a command (or a reply) from its first byte, else dropped.
+ */
+static bool
+line_plausible(enum smtp_dir dir, struct span line)
+{
+	uint16_t code;
+	bool more;
+	struct span text;
+
+	if (line.len > 0 && line.p[line.len - 1] == '\r')
+		line.len--;
+	if (dir == SMTP_C2S)
+		return smtp_cmd_is_known(line);
+	return smtp_reply_line(line, &code, &more, &text);
 }
 
 /* An AUTH response line: skipped to its LF, never copied. */
@@ -662,8 +746,8 @@ feed_c2s(struct smtp_session *s, const uint8_t *p, size_t n)
 			}
 			if (s->starttls_sent && !s->starttls_ev &&
 			    s->seen[SMTP_S2C] && s->qlen > 0 &&
-			    s->q[(s->qhead + s->qlen - 1) %
-			    LIMIT_SMTP_PENDING].id == SMTP_CMD_STARTTLS) {
+			    s->q[(s->qhead + s->qlen - 1) % s->qcap].id ==
+			    SMTP_CMD_STARTTLS) {
 				/* CVE-2011-0411: commands after STARTTLS. */
 				s->starttls_ev = true;
 				event(s, SMTP_EV_STARTTLS_PIPELINED, SMTP_C2S);
@@ -764,7 +848,17 @@ smtp_session_end(struct smtp_session *s)
 	if (s->tls)
 		return;
 	if (s->cmode == CM_WAIT_DATA) {
-		s->cmode = CM_CMD;
+		/*
+		 * No reply to DATA ever came. Held bytes that hold an end of
+		 * data were the message; anything else, commands.
+		 */
+		if (s->hold.len >= 5 && memmem(s->hold.p, s->hold.len,
+		    "\r\n.\r\n", 5) != NULL) {
+			event(s, SMTP_EV_DATA_WITHOUT_WAIT, SMTP_C2S);
+			start_data(s);
+		} else {
+			s->cmode = CM_CMD;
+		}
 		replay_hold(s);
 	}
 	for (d = 0; d < 2; d++) {

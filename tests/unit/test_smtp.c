@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/limits.h"
 #include "smtp/smtp.h"
 
 /* Steps are written { dir, "bytes" } with len left out (0). */
@@ -580,6 +581,24 @@ test_unknown_command_is_counted(void **state)
 }
 
 static void
+test_pending_queue_is_capped(void **state)
+{
+	static char cmds[(LIMIT_SMTP_PENDING + 10) * 6 + 1];
+	static struct step steps[3];
+	const char *log;
+	size_t i;
+
+	for (i = 0; i < LIMIT_SMTP_PENDING + 10; i++)
+		memcpy(cmds + i * 6, "NOOP\r\n", 6);
+	steps[0] = (struct step){ S, "220 mx\r\n", 0 };
+	steps[1] = (struct step){ C, cmds, (LIMIT_SMTP_PENDING + 10) * 6 };
+	steps[2] = (struct step){ S, "250 ok\r\n", 0 };
+	log = feed_all_ways(steps, 3);
+	assert_has(log, "EVENT pending_overflow c2s");
+	assert_has(log, "REPLY NOOP 250");
+}
+
+static void
 test_looks_like_smtp(void **state)
 {
 	assert_true(smtp_looks_like(S, (const uint8_t *)"220 mx ESMTP\r\n", 14));
@@ -613,6 +632,7 @@ main(void)
 		cmocka_unit_test(test_gap_in_commands_skips_to_next_line),
 		cmocka_unit_test(test_unexpected_reply_and_code_mismatch),
 		cmocka_unit_test(test_unknown_command_is_counted),
+		cmocka_unit_test(test_pending_queue_is_capped),
 		cmocka_unit_test(test_looks_like_smtp),
 	};
 

@@ -1,0 +1,208 @@
+/*
+ * output.c: opening sinks by spec, and writing whole lines to them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "output_int.h"
+
+struct output_kind {
+	const char		*prefix;
+	output_format_fn	*format;
+};
+
+static const struct output_kind kinds[] = {
+	{ "json", output_native },
+	{ "zeek", output_zeek },
+	{ "eve", output_eve },
+};
+
+struct output {
+	const struct output_kind *kind;
+	char			*spec;
+	FILE			*fp;
+	bool			 own_fp;
+	struct dbuf		 line;
+	uint64_t		 records;
+	bool			 failed;
+};
+
+struct output *
+output_open(const char *spec, char err[ERRBUF_SIZE])
+{
+	const char *colon = strchr(spec, ':');
+	const char *path;
+	struct output *o;
+	size_t i, plen;
+
+	if (colon == NULL) {
+		snprintf(err, ERRBUF_SIZE, "%s: expected KIND:PATH "
+		    "(json:, zeek:, eve:)", spec);
+		return NULL;
+	}
+	plen = (size_t)(colon - spec);
+	path = colon + 1;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strlen(kinds[i].prefix) == plen &&
+		    strncmp(kinds[i].prefix, spec, plen) == 0)
+			break;
+	if (i == sizeof(kinds) / sizeof(kinds[0])) {
+		snprintf(err, ERRBUF_SIZE, "%s: unknown output kind "
+		    "(json:, zeek:, eve:)", spec);
+		return NULL;
+	}
+	if (*path == '\0') {
+		snprintf(err, ERRBUF_SIZE, "%s: missing path (- for stdout)",
+		    spec);
+		return NULL;
+	}
+	if ((o = calloc(1, sizeof(*o))) == NULL ||
+	    (o->spec = strdup(spec)) == NULL) {
+		free(o);
+		snprintf(err, ERRBUF_SIZE, "out of memory");
+		return NULL;
+	}
+	o->kind = &kinds[i];
+	dbuf_init(&o->line, 64u << 20);
+	if (strcmp(path, "-") == 0) {
+		o->fp = stdout;
+	} else {
+		if ((o->fp = fopen(path, "w")) == NULL) {
+			snprintf(err, ERRBUF_SIZE, "%s: %s", path,
+			    strerror(errno));
+			free(o->spec);
+			free(o);
+			return NULL;
+		}
+		o->own_fp = true;
+	}
+	return o;
+}
+
+int
+output_write(struct output *o, const struct record *r)
+{
+	dbuf_reset(&o->line);
+	o->records++;
+	if (o->kind->format(&o->line, r, o->records) == -1) {
+		if (!o->failed)
+			log_warnx("%s: a record could not be formatted "
+			    "(out of memory or over the line cap)", o->spec);
+		o->failed = true;
+		dbuf_init(&o->line, 64u << 20);
+		return -1;
+	}
+	if (fwrite(o->line.p, 1, o->line.len, o->fp) != o->line.len) {
+		if (!o->failed)
+			log_warn("%s: write", o->spec);
+		o->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+int
+output_close(struct output *o)
+{
+	int rc = o->failed ? -1 : 0;
+
+	if (o == NULL)
+		return 0;
+	if (fflush(o->fp) != 0) {
+		log_warn("%s: write", o->spec);
+		rc = -1;
+	}
+	if (o->own_fp && fclose(o->fp) != 0) {
+		log_warn("%s: close", o->spec);
+		rc = -1;
+	}
+	dbuf_fini(&o->line);
+	free(o->spec);
+	free(o);
+	return rc;
+}
+
+uint64_t
+output_count(const struct output *o)
+{
+	return o->records;
+}
+
+const char *
+output_spec(const struct output *o)
+{
+	return o->spec;
+}
+
+/* ---- helpers shared by the formats ---------------------------------------- */
+
+/* Dotted quad by hand: glibc's inet_ntop formats IPv4 with sprintf. */
+static size_t
+ip4_format(const uint8_t *a, char *out)
+{
+	size_t o = 0;
+	int i;
+	unsigned v;
+
+	for (i = 0; i < 4; i++) {
+		v = a[i];
+		if (v >= 100)
+			out[o++] = (char)('0' + v / 100);
+		if (v >= 10)
+			out[o++] = (char)('0' + v / 10 % 10);
+		out[o++] = (char)('0' + v % 10);
+		if (i < 3)
+			out[o++] = '.';
+	}
+	return o;
+}
+
+int
+out_ip(struct dbuf *b, const struct record_endpoint *e)
+{
+	char ip[INET6_ADDRSTRLEN + 2];
+	size_t n;
+
+	if (e->af == 4) {
+		ip[0] = '"';
+		n = ip4_format(e->ip, ip + 1);
+		ip[n + 1] = '"';
+		return dbuf_add(b, ip, n + 2);
+	}
+	inet_ntop(AF_INET6, e->ip, ip, sizeof(ip));
+	return json_cstr(b, ip);
+}
+
+int
+out_endpoint(struct dbuf *b, const char *key, const struct record_endpoint *e)
+{
+	json_key(b, key);
+	dbuf_addlit(b, "{\"ip\":");
+	out_ip(b, e);
+	dbuf_addlit(b, ",\"port\":");
+	json_u64(b, e->port);
+	return dbuf_addc(b, '}');
+}
+
+int
+out_str_or_null(struct dbuf *b, const char *s)
+{
+	if (s == NULL)
+		return dbuf_addlit(b, "null");
+	return json_cstr(b, s);
+}
+
+int
+out_epoch(struct dbuf *b, uint64_t ts_ns)
+{
+	char s[32];
+	unsigned long long sec = ts_ns / 1000000000u;
+	unsigned usec = (unsigned)((ts_ns % 1000000000u) / 1000u);
+
+	snprintf(s, sizeof(s), "%llu.%06u", sec, usec);
+	return dbuf_adds(b, s);
+}

@@ -1,0 +1,186 @@
+/*
+ * output_eve.c: Suricata EVE JSON. One "smtp" event per transaction, with
+ * an "smtp" object (helo, mail_from and rcpt_to as written, angle
+ * brackets included, as Suricata logs them) and an "email" object (header values
+ * and list items as written, attachment names), then one "fileinfo" event
+ * per attachment carrying the same context. tx_id counts transactions of
+ * the flow from 0. Not produced: flow_id, pcap_cnt (Suricata's own
+ * counters), email.url and email.body_md5 (they would need the body,
+ * which smtpsniff does not keep: see tests/conformance/DISAGREEMENTS.md).
+ */
+#include <string.h>
+
+#include "common/json.h"
+#include "output_int.h"
+
+static void
+eve_ts(struct dbuf *b, uint64_t ts_ns)
+{
+	char s[32];
+
+	ts_format(ts_ns, s);
+	/* "2009-10-05T06:06:07.529046Z" -> "...529046+0000" */
+	s[strlen(s) - 1] = '\0';
+	dbuf_addc(b, '"');
+	dbuf_adds(b, s);
+	dbuf_addlit(b, "+0000\"");
+}
+
+/* The path as the client wrote it: in angle brackets, or bare. */
+static void
+path(struct dbuf *b, const char *addr, bool bracketed)
+{
+	dbuf_adds(b, bracketed ? "\"<" : "\"");
+	json_str_body(b, (const uint8_t *)addr, strlen(addr));
+	dbuf_adds(b, bracketed ? ">\"" : "\"");
+}
+
+static void
+items(struct dbuf *b, const char *key, const struct mime_addr_list *l)
+{
+	size_t i;
+
+	if (l->n == 0)
+		return;
+	dbuf_addc(b, ',');
+	json_key(b, key);
+	dbuf_addc(b, '[');
+	for (i = 0; i < l->n; i++) {
+		if (i > 0)
+			dbuf_addc(b, ',');
+		json_cstr(b, l->v[i].raw);
+	}
+	dbuf_addc(b, ']');
+}
+
+static void
+opt(struct dbuf *b, const char *key, const char *v)
+{
+	if (v == NULL)
+		return;
+	dbuf_addc(b, ',');
+	json_key(b, key);
+	json_cstr(b, v);
+}
+
+/* The part common to smtp and fileinfo events, up to "event_type". */
+static void
+head(struct dbuf *b, const struct record *r)
+{
+	const struct record_conn *c = r->conn;
+
+	dbuf_addlit(b, "{\"timestamp\":");
+	eve_ts(b, r->ts);
+	dbuf_addlit(b, ",\"src_ip\":");
+	out_ip(b, &c->client);
+	dbuf_addlit(b, ",\"src_port\":");
+	json_u64(b, c->client.port);
+	dbuf_addlit(b, ",\"dest_ip\":");
+	out_ip(b, &c->server);
+	dbuf_addlit(b, ",\"dest_port\":");
+	json_u64(b, c->server.port);
+	dbuf_addlit(b, ",\"proto\":\"TCP\"");
+	if (c->nvlan > 0) {
+		dbuf_addlit(b, ",\"vlan\":[");
+		for (unsigned i = 0; i < c->nvlan; i++) {
+			if (i > 0)
+				dbuf_addc(b, ',');
+			json_u64(b, c->vlan[i]);
+		}
+		dbuf_addc(b, ']');
+	}
+	dbuf_addlit(b, ",\"app_proto\":\"smtp\",\"tx_id\":");
+	json_u64(b, r->trans_depth - 1);
+}
+
+static void
+smtp_and_email(struct dbuf *b, const struct record *r)
+{
+	const struct mime_result *m = r->mime;
+	size_t i;
+
+	dbuf_addlit(b, ",\"smtp\":{");
+	dbuf_addlit(b, "\"helo\":");
+	out_str_or_null(b, r->helo);
+	if (r->has_mail && r->mail_from != NULL) {
+		dbuf_addlit(b, ",\"mail_from\":");
+		path(b, r->mail_from, r->mail_bracketed);
+	}
+	if (r->nrcpt > 0) {
+		dbuf_addlit(b, ",\"rcpt_to\":[");
+		for (i = 0; i < r->nrcpt; i++) {
+			if (i > 0)
+				dbuf_addc(b, ',');
+			path(b, r->rcpt[i].addr ? r->rcpt[i].addr : "",
+			    r->rcpt[i].bracketed);
+		}
+		dbuf_addc(b, ']');
+	}
+	dbuf_addc(b, '}');
+	if (m == NULL)
+		return;
+	dbuf_addlit(b, ",\"email\":{\"status\":");
+	dbuf_adds(b, r->status == RECORD_INCOMPLETE || !r->size_known ?
+	    "\"PARSE_ERROR\"" : "\"PARSE_DONE\"");
+	opt(b, "from", m->h.from);
+	items(b, "to", &m->h.to);
+	items(b, "cc", &m->h.cc);
+	opt(b, "subject", m->h.subject);
+	opt(b, "date", m->h.date);
+	opt(b, "message_id", m->h.message_id);
+	opt(b, "x_mailer", m->h.x_mailer);
+	if (m->h.received.n > 0) {
+		dbuf_addlit(b, ",\"received\":[");
+		for (i = 0; i < m->h.received.n; i++) {
+			if (i > 0)
+				dbuf_addc(b, ',');
+			json_cstr(b, m->h.received.v[i]);
+		}
+		dbuf_addc(b, ']');
+	}
+	if (m->natt > 0) {
+		dbuf_addlit(b, ",\"attachment\":[");
+		for (i = 0; i < m->natt; i++) {
+			if (i > 0)
+				dbuf_addc(b, ',');
+			out_str_or_null(b, m->att[i].filename);
+		}
+		dbuf_addc(b, ']');
+	}
+	dbuf_addc(b, '}');
+}
+
+int
+output_eve(struct dbuf *b, const struct record *r, uint64_t nth)
+{
+	const struct mime_attachment *a;
+	size_t i;
+
+	(void)nth;
+	head(b, r);
+	dbuf_addlit(b, ",\"event_type\":\"smtp\"");
+	smtp_and_email(b, r);
+	dbuf_addlit(b, "}\n");
+	for (i = 0; r->mime != NULL && i < r->mime->natt; i++) {
+		a = &r->mime->att[i];
+		head(b, r);
+		dbuf_addlit(b, ",\"event_type\":\"fileinfo\"");
+		smtp_and_email(b, r);
+		dbuf_addlit(b, ",\"fileinfo\":{\"filename\":");
+		out_str_or_null(b, a->filename);
+		dbuf_addlit(b, ",\"gaps\":");
+		dbuf_adds(b, a->truncated ? "true" : "false");
+		dbuf_addlit(b, ",\"state\":");
+		dbuf_adds(b, a->truncated ? "\"TRUNCATED\"" : "\"CLOSED\"");
+		dbuf_addlit(b, ",\"sha256\":");
+		json_hex(b, a->sha256, sizeof(a->sha256));
+		dbuf_addlit(b, ",\"md5\":");
+		json_hex(b, a->md5, sizeof(a->md5));
+		dbuf_addlit(b, ",\"stored\":false,\"size\":");
+		json_u64(b, a->size);
+		dbuf_addlit(b, ",\"tx_id\":");
+		json_u64(b, r->trans_depth - 1);
+		dbuf_addlit(b, "}}\n");
+	}
+	return dbuf_status(b);
+}

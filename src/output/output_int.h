@@ -1,0 +1,25 @@
+/*
+ * output_int.h: the formats, shared by the output_*.c files only.
+ */
+#ifndef SMTPSNIFF_OUTPUT_INT_H
+#define SMTPSNIFF_OUTPUT_INT_H
+
+#include "common/dbuf.h"
+#include "output.h"
+
+/* Append one or more complete lines for the record to b. */
+typedef int	output_format_fn(struct dbuf *b, const struct record *,
+		    uint64_t nth);
+
+output_format_fn	output_native;
+output_format_fn	output_zeek;
+output_format_fn	output_eve;
+
+/* Helpers shared by the formats. */
+int	out_ip(struct dbuf *, const struct record_endpoint *);
+int	out_endpoint(struct dbuf *, const char *key,
+	    const struct record_endpoint *);
+int	out_str_or_null(struct dbuf *, const char *);
+int	out_epoch(struct dbuf *, uint64_t ts_ns);	/* 1254722767.529046 */
+
+#endif /* SMTPSNIFF_OUTPUT_INT_H */

@@ -1,0 +1,474 @@
+/*
+ * test_record.c: SMTP conversations to transaction records. Each script is
+ * fed whole, byte by byte and at random split points; the records, written
+ * in the native JSON format, must be identical every time.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/dbuf.h"
+#include "output/output_int.h"
+#include "record/record.h"
+
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#define C	SMTP_C2S
+#define S	SMTP_S2C
+#define GAP	((size_t)-1)
+
+struct step {
+	enum smtp_dir	 dir;
+	const char	*bytes;
+	size_t		 len;		/* 0: strlen; GAP: a gap of 10 */
+};
+
+struct out {
+	struct dbuf	 json;
+	unsigned	 n;
+	enum record_status status[16];
+	uint64_t	 size[16];
+	bool		 size_known[16];
+};
+
+static void
+on_record(void *arg, const struct record *r)
+{
+	struct out *o = arg;
+
+	assert_int_equal(r->trans_depth, o->n + 1);
+	if (o->n < 16) {
+		o->status[o->n] = r->status;
+		o->size[o->n] = r->size;
+		o->size_known[o->n] = r->size_known;
+	}
+	o->n++;
+	assert_int_equal(output_native(&o->json, r, o->n), 0);
+}
+
+static const struct record_ops ops = { on_record };
+
+enum split { WHOLE, BYTES, RANDOM };
+
+static void
+run(const struct step *steps, size_t n, enum split how, unsigned seed,
+    bool timed_out, struct out *o)
+{
+	struct record_conn conn;
+	struct record_session *rs;
+	size_t i, off, len, k;
+
+	memset(&conn, 0, sizeof(conn));
+	strcpy(conn.uid, "Ctest");
+	conn.client.af = conn.server.af = 4;
+	conn.client.ip[0] = 10;
+	conn.client.ip[3] = 1;
+	conn.server.ip[0] = 10;
+	conn.server.ip[3] = 25;
+	conn.client.port = 40000;
+	conn.server.port = 25;
+	dbuf_reset(&o->json);
+	o->n = 0;
+	srand(seed);
+	rs = record_session_new(&conn, &ops, o);
+	assert_non_null(rs);
+	for (i = 0; i < n; i++) {
+		if (steps[i].len == GAP) {
+			record_session_gap(rs, steps[i].dir, 10);
+			continue;
+		}
+		len = steps[i].len ? steps[i].len : strlen(steps[i].bytes);
+		for (off = 0; off < len; off += k) {
+			k = len - off;
+			if (how == BYTES)
+				k = 1;
+			else if (how == RANDOM)
+				k = 1 + (size_t)rand() % k;
+			record_session_feed(rs, steps[i].dir,
+			    (const uint8_t *)steps[i].bytes + off, k,
+			    1700000000000000000ull + i * 1000000ull);
+		}
+	}
+	record_session_end(rs, timed_out);
+	record_session_free(rs);
+	dbuf_addc(&o->json, '\0');
+}
+
+static struct out res;
+
+static const char *
+feed(const struct step *steps, size_t n, bool timed_out)
+{
+	static struct out other;
+	unsigned seed;
+
+	dbuf_fini(&res.json);		/* the previous test's */
+	dbuf_init(&res.json, 1 << 20);
+	dbuf_init(&other.json, 1 << 20);
+	run(steps, n, WHOLE, 0, timed_out, &res);
+	run(steps, n, BYTES, 0, timed_out, &other);
+	assert_string_equal(res.json.p, other.json.p);
+	for (seed = 1; seed <= 10; seed++) {
+		run(steps, n, RANDOM, seed, timed_out, &other);
+		assert_string_equal(res.json.p, other.json.p);
+	}
+	dbuf_fini(&other.json);
+	return (const char *)res.json.p;
+}
+
+#define FEED(s) feed(s, sizeof(s) / sizeof(s[0]), false)
+
+static void
+has(const char *log, const char *want)
+{
+	if (strstr(log, want) == NULL)
+		fail_msg("missing \"%s\" in:\n%s", want, log);
+}
+
+static void
+lacks(const char *log, const char *want)
+{
+	if (strstr(log, want) != NULL)
+		fail_msg("unexpected \"%s\" in:\n%s", want, log);
+}
+
+#define GREET	{ S, "220 mx.example.org ESMTP\r\n" }, \
+		{ C, "EHLO pc.example.org\r\n" }, \
+		{ S, "250-mx.example.org\r\n250-PIPELINING\r\n250 CHUNKING\r\n" }
+
+static void
+test_accepted_transaction_record(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<alice@example.org>\r\n" },
+		{ S, "250 2.1.0 Ok\r\n" },
+		{ C, "RCPT TO:<bob@example.net>\r\n" },
+		{ S, "250 2.1.5 Ok\r\n" },
+		{ C, "RCPT TO:<nobody@example.net>\r\n" },
+		{ S, "550 5.1.1 <nobody@example.net>: User unknown\r\n" },
+		{ C, "DATA\r\n" },
+		{ S, "354 go\r\n" },
+		{ C, "Subject: x\r\n\r\n..dot\r\n.\r\n" },
+		{ S, "250 2.0.0 Ok: queued as 4F2A1\r\n" },
+		{ C, "QUIT\r\n" },
+		{ S, "221 bye\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.status[0], RECORD_ACCEPTED);
+	assert_true(res.size_known[0]);
+	assert_int_equal(res.size[0], 20);
+	has(j, "\"session\":\"Ctest\",\"trans_depth\":1,");
+	has(j, "\"client\":{\"ip\":\"10.0.0.1\",\"port\":40000}");
+	has(j, "\"banner\":\"220 mx.example.org ESMTP\"");
+	has(j, "\"helo\":\"pc.example.org\"");
+	has(j, "\"mail_from\":\"alice@example.org\"");
+	has(j, "\"rcpt\":[{\"addr\":\"bob@example.net\",\"code\":250,"
+	    "\"enhanced\":\"2.1.5\"},{\"addr\":\"nobody@example.net\","
+	    "\"code\":550,\"enhanced\":\"5.1.1\"}]");
+	has(j, "\"status\":\"accepted\"");
+	has(j, "\"last_reply\":\"250 2.0.0 Ok: queued as 4F2A1\"");
+	has(j, "\"size\":20");
+	has(j, "\"anomalies\":[]");
+}
+
+static void
+test_null_sender_is_empty_string(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<>\r\nRCPT TO:<b@y>\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n" },
+		{ C, "QUIT\r\n" },
+	};
+	const char *j = FEED(s);
+
+	has(j, "\"mail_from\":\"\"");
+	has(j, "\"status\":\"aborted\"");
+}
+
+static void
+test_every_recipient_refused_is_rejected(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nRCPT TO:<c@y>\r\n"
+		    "DATA\r\n" },
+		{ S, "250 ok\r\n550 no\r\n553 no\r\n554 no valid recipients\r\n" },
+		{ C, "QUIT\r\n" },
+		{ S, "221 bye\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.status[0], RECORD_REJECTED);
+	has(j, "\"last_reply\":\"554 no valid recipients\"");
+	has(j, "\"size\":null");
+	has(j, "\"header\":null");
+}
+
+static void
+test_refused_mail_is_rejected(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<spam@x>\r\n" },
+		{ S, "550 5.7.1 go away\r\n" },
+		{ C, "QUIT\r\n" },
+	};
+
+	FEED(s);
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.status[0], RECORD_REJECTED);
+}
+
+static void
+test_rejected_end_of_data_is_rejected(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ C, "virus\r\n.\r\n" },
+		{ S, "554 5.7.1 infected\r\n" },
+	};
+
+	FEED(s);
+	assert_int_equal(res.status[0], RECORD_REJECTED);
+	assert_true(res.size_known[0]);
+	assert_int_equal(res.size[0], 7);
+}
+
+static void
+test_rset_aborts_and_next_transaction_is_depth_two(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n" },
+		{ C, "RSET\r\n" },
+		{ S, "250 reset\r\n" },
+		{ C, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ C, "hi\r\n.\r\n" },
+		{ S, "250 queued\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 2);
+	assert_int_equal(res.status[0], RECORD_ABORTED);
+	assert_int_equal(res.status[1], RECORD_ACCEPTED);
+	has(j, "\"trans_depth\":2");
+	has(j, "\"mail_from\":\"c@x\"");
+}
+
+static void
+test_ehlo_mid_transaction_resets_it(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n" },
+		{ C, "EHLO again\r\n" },
+		{ S, "250 mx\r\n" },
+		{ C, "MAIL FROM:<c@x>\r\n" },
+		{ S, "250 ok\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 2);
+	assert_int_equal(res.status[0], RECORD_ABORTED);
+	has(j, "\"helo\":\"pc.example.org\"");
+	has(j, "\"helo\":\"again\"");
+}
+
+static void
+test_pipelined_next_mail_before_final_reply(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nBDAT 3 LAST\r\nabc"
+		    "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nBDAT 5 LAST\r\ndefgh"
+		    "QUIT\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n250 msg 1\r\n250 ok\r\n250 ok\r\n"
+		    "250 msg 2\r\n221 bye\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 2);
+	assert_int_equal(res.status[0], RECORD_ACCEPTED);
+	assert_int_equal(res.status[1], RECORD_ACCEPTED);
+	assert_int_equal(res.size[0], 3);
+	assert_int_equal(res.size[1], 5);
+	has(j, "\"last_reply\":\"250 msg 1\"");
+	has(j, "\"last_reply\":\"250 msg 2\"");
+}
+
+static void
+test_connection_end_before_final_reply_is_aborted(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ C, "x\r\n.\r\n" },
+	};
+
+	FEED(s);
+	assert_int_equal(res.status[0], RECORD_ABORTED);
+	/* The same, ended by the idle timeout: the outcome is hidden. */
+	feed(s, sizeof(s) / sizeof(s[0]), true);
+	assert_int_equal(res.status[0], RECORD_INCOMPLETE);
+}
+
+static void
+test_gap_makes_it_incomplete_and_size_unknown(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ C, "part one\r\n" },
+		{ C, NULL, GAP },
+		{ C, "part two\r\n.\r\n" },
+		{ S, "250 queued\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.status[0], RECORD_INCOMPLETE);
+	has(j, "\"size\":null");
+	has(j, "\"gap\"");
+}
+
+static void
+test_client_side_only_keeps_envelope(void **state)
+{
+	static const struct step s[] = {
+		{ C, "EHLO a\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n" },
+		{ C, "Subject: s\r\n\r\nbody\r\n.\r\n" },
+		{ C, "MAIL FROM:<c@x>\r\nRCPT TO:<d@y>\r\nDATA\r\nz\r\n.\r\n"
+		    "QUIT\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 2);
+	assert_int_equal(res.status[0], RECORD_INCOMPLETE);
+	assert_int_equal(res.size[0], 20);
+	has(j, "\"rcpt\":[{\"addr\":\"b@y\",\"code\":null}]");
+	has(j, "\"mail_from\":\"c@x\"");
+}
+
+static void
+test_starttls_gives_a_tls_record(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "STARTTLS\r\n" },
+		{ S, "220 go ahead\r\n" },
+		{ C, "\x16\x03\x01\x00\x05hello", 10 },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.status[0], RECORD_TLS);
+	has(j, "\"tls\":true");
+	has(j, "\"mail_from\":null,\"rcpt\":[]");
+}
+
+static void
+test_auth_mechanism_and_outcome_never_secret(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "AUTH LOGIN\r\n" },
+		{ S, "334 VXNlcm5hbWU6\r\n" },
+		{ C, "dXNlcg==\r\n" },
+		{ S, "334 UGFzc3dvcmQ6\r\n" },
+		{ C, "c2VjcmV0\r\n" },
+		{ S, "535 5.7.8 failed\r\n" },
+		{ C, "AUTH PLAIN AHUAcA==\r\n" },
+		{ S, "235 ok\r\n" },
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nQUIT\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n221 bye\r\n" },
+	};
+	const char *j = FEED(s);
+
+	has(j, "\"auth\":{\"mechanism\":\"PLAIN\",\"result\":\"success\","
+	    "\"attempts\":2}");
+	has(j, "\"auth_failed\"");
+	lacks(j, "dXNlcg");
+	lacks(j, "c2VjcmV0");
+	lacks(j, "AHUAcA");
+}
+
+static void
+test_rcpt_before_mail_is_out_of_sequence(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "RCPT TO:<b@y>\r\n" },
+		{ S, "503 5.5.1 need MAIL first\r\n" },
+		{ C, "QUIT\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.status[0], RECORD_REJECTED);
+	has(j, "\"out_of_sequence\"");
+	has(j, "\"mail_from\":null");
+}
+
+static void
+test_recipients_past_the_cap_are_counted(void **state)
+{
+	static char buf[LIMIT_SMTP_RCPT * 20 + 100];
+	static struct step s[4];
+	size_t off = 0;
+	int i;
+
+	off += (size_t)sprintf(buf, "MAIL FROM:<a@x>\r\n");
+	for (i = 0; i < LIMIT_SMTP_RCPT + 5; i++)
+		off += (size_t)sprintf(buf + off, "RCPT TO:<u%d@y>\r\n", i);
+	s[0] = (struct step){ S, "220 mx\r\n", 0 };
+	s[1] = (struct step){ C, buf, off };
+	s[2] = (struct step){ C, "QUIT\r\n", 0 };
+	dbuf_fini(&res.json);
+	dbuf_init(&res.json, 1 << 22);
+	run(s, 3, WHOLE, 0, false, &res);
+	has((const char *)res.json.p, "\"too_many_recipients\"");
+	has((const char *)res.json.p, "\"addr\":\"u999@y\"");
+	lacks((const char *)res.json.p, "\"addr\":\"u1000@y\"");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accepted_transaction_record),
+		cmocka_unit_test(test_null_sender_is_empty_string),
+		cmocka_unit_test(test_every_recipient_refused_is_rejected),
+		cmocka_unit_test(test_refused_mail_is_rejected),
+		cmocka_unit_test(test_rejected_end_of_data_is_rejected),
+		cmocka_unit_test(test_rset_aborts_and_next_transaction_is_depth_two),
+		cmocka_unit_test(test_ehlo_mid_transaction_resets_it),
+		cmocka_unit_test(test_pipelined_next_mail_before_final_reply),
+		cmocka_unit_test(test_connection_end_before_final_reply_is_aborted),
+		cmocka_unit_test(test_gap_makes_it_incomplete_and_size_unknown),
+		cmocka_unit_test(test_client_side_only_keeps_envelope),
+		cmocka_unit_test(test_starttls_gives_a_tls_record),
+		cmocka_unit_test(test_auth_mechanism_and_outcome_never_secret),
+		cmocka_unit_test(test_rcpt_before_mail_is_out_of_sequence),
+		cmocka_unit_test(test_recipients_past_the_cap_are_counted),
+	};
+
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	dbuf_fini(&res.json);
+	return rc;
+}
