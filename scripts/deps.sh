@@ -6,7 +6,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkgconf libpcap-dev libssl-dev)
 if [[ ${1:-} == --test ]]; then
-	pkgs+=(libcmocka-dev python3 wireshark-common clang libclang-rt-14-dev)
+	pkgs+=(libcmocka-dev python3 python3-yaml wireshark-common clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

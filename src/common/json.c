@@ -49,6 +49,19 @@ json_str(struct dbuf *b, const uint8_t *p, size_t n)
 	return dbuf_addc(b, '"');
 }
 
+/* Bytes that go out as they are: printable ASCII but '"' and '\\'. */
+#define P4(x)	x, x, x, x
+#define P16(x)	P4(x), P4(x), P4(x), P4(x)
+static const uint8_t plain[256] = {
+	P16(0), P16(0),				/* 0x00-0x1f: escaped */
+	1, 1, 0, P4(1), 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x20-0x2f: '"' */
+	P16(1),					/* 0x30-0x3f */
+	P16(1),					/* 0x40-0x4f */
+	P4(1), P4(1), P4(1), 0, 1, 1, 1,	/* 0x50-0x5f: '\\' */
+	P16(1), P16(1),				/* 0x60-0x7f */
+	/* 0x80-0xff: UTF-8, checked */
+};
+
 /* The inside of a JSON string, without the quotes. */
 int
 json_str_body(struct dbuf *b, const uint8_t *p, size_t n)
@@ -61,12 +74,8 @@ json_str_body(struct dbuf *b, const uint8_t *p, size_t n)
 	while (i < n) {
 		/* Copy the longest run of plain printable ASCII at once. */
 		run = 0;
-		while (i + run < n) {
-			c = p[i + run];
-			if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
-				break;
+		while (i + run < n && plain[p[i + run]])
 			run++;
-		}
 		if (run > 0) {
 			if (dbuf_add(b, p + i, run) == -1)
 				return -1;
