@@ -16,6 +16,7 @@
 #include "flow_int.h"
 
 #define FLOW_CHUNK	1024
+#define FLOW_BUCKETS_MIN 4096	/* 32 KiB of bucket heads */
 #define NS		1000000000ull
 #define SWEEP_NS	NS	/* look for expired flows once a second */
 
@@ -47,7 +48,7 @@ flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
     void *arg)
 {
 	struct flow_table *t;
-	size_t n = 16;
+	size_t n = FLOW_BUCKETS_MIN;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
@@ -56,7 +57,8 @@ flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
 		t->cfg.max_flows = 1;
 	t->ops = *ops;
 	t->arg = arg;
-	while (n < t->cfg.max_flows)
+	/* Start small, so the buckets stay in cache; grow with the flows. */
+	while (n < t->cfg.max_flows && n < FLOW_BUCKETS_MIN)
 		n *= 2;
 	t->nbuckets = n;
 	if ((t->buckets = calloc(n, sizeof(*t->buckets))) == NULL) {
@@ -319,6 +321,33 @@ src_is_client(const struct flow_table *t, const struct pkt *p)
 	return true;
 }
 
+/*
+ * Keep at most one flow per bucket on average: double the buckets (up to
+ * the power of two above LIMIT_FLOWS) and rehash. A failed allocation
+ * just leaves longer chains.
+ */
+static void
+maybe_grow(struct flow_table *t)
+{
+	struct flow **nb, *f, *next;
+	size_t n = t->nbuckets * 2, i;
+
+	if (t->nflows < t->nbuckets || t->nbuckets >= t->cfg.max_flows)
+		return;
+	if ((nb = calloc(n, sizeof(*nb))) == NULL)
+		return;
+	for (i = 0; i < t->nbuckets; i++) {
+		for (f = t->buckets[i]; f != NULL; f = next) {
+			next = f->hnext;
+			f->hnext = nb[f->hash & (n - 1)];
+			nb[f->hash & (n - 1)] = f;
+		}
+	}
+	free(t->buckets);
+	t->buckets = nb;
+	t->nbuckets = n;
+}
+
 static struct flow *
 flow_create(struct flow_table *t, const struct pkt *p,
     const struct flow_key *k, uint64_t hash, uint8_t src_side)
@@ -329,6 +358,7 @@ flow_create(struct flow_table *t, const struct pkt *p,
 
 	if ((f = flow_alloc(t)) == NULL)
 		return NULL;
+	maybe_grow(t);
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
 	f->hash = hash;

@@ -307,6 +307,59 @@ test_table_full_evicts_least_recently_active(void **state)
 	flow_table_free(ft);
 }
 
+static unsigned opened_big;
+
+static void
+count_open(void *arg, struct flow *f)
+{
+	opened_big++;
+}
+
+static void
+ignore_data(void *arg, struct flow *f, enum flow_dir dir, const uint8_t *p,
+    size_t n)
+{
+}
+
+static void
+ignore_gap(void *arg, struct flow *f, enum flow_dir dir, uint64_t n)
+{
+}
+
+static void
+ignore_close(void *arg, struct flow *f, enum flow_end e)
+{
+}
+
+static void
+test_table_grows_and_still_finds_every_flow(void **state)
+{
+	static const struct flow_ops ops = { count_open, ignore_data,
+	    ignore_gap, ignore_close };
+	struct flow_config cfg;
+	struct flow_table *ft;
+	struct pb pb = { .src = "10.0.0.1", .dst = "10.0.0.2", .dport = 25 };
+	int pass, i;
+
+	flow_config_default(&cfg);
+	ft = flow_table_new(&cfg, &ops, NULL);
+	opened_big = 0;
+	/* 20000 connections: the buckets double several times. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < 20000; i++) {
+			pb.src = i < 10000 ? "10.0.0.1" : "10.0.0.3";
+			pb.sport = (uint16_t)(1024 + i % 10000);
+			pb.seq = 1 + (uint32_t)pass;
+			pb.flags = pass == 0 ? TCP_SYN : TCP_ACK;
+			rec_feed(d, ft, &pb, 1.0 + pass);
+		}
+	}
+	/* The second pass found every one: nothing new was opened. */
+	assert_int_equal(opened_big, 20000);
+	assert_int_equal(flow_table_get_stats(ft)->flows, 20000);
+	flow_table_free(ft);
+}
+
 static void
 test_vlan_ids_separate_connections(void **state)
 {
@@ -383,6 +436,7 @@ main(void)
 		cmocka_unit_test(test_idle_connection_times_out_by_packet_time),
 		cmocka_unit_test(test_unanswered_syn_times_out_sooner),
 		cmocka_unit_test(test_table_full_evicts_least_recently_active),
+		cmocka_unit_test(test_table_grows_and_still_finds_every_flow),
 		cmocka_unit_test(test_vlan_ids_separate_connections),
 		cmocka_unit_test(test_synack_first_makes_its_receiver_the_client),
 		cmocka_unit_test(test_close_order_does_not_depend_on_hash_seed),
