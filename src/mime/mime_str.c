@@ -11,6 +11,7 @@
 
 #include "common/ascii.h"
 #include "common/cur.h"
+#include "common/utf8.h"
 #include "mime_int.h"
 
 static const uint8_t utf8_repl[3] = { 0xef, 0xbf, 0xbd };	/* U+FFFD */
@@ -130,39 +131,11 @@ mstr_add_cut(struct mstr *s, const void *p, size_t n)
 
 /* ---- UTF-8 ------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at p[0..n) (RFC 3629 §4), or 0. */
+/* Length of the valid UTF-8 sequence at p[0..n), or 0 (common/utf8.h). */
 size_t
 mime_utf8_seq(const uint8_t *p, size_t n)
 {
-	uint8_t c;
-
-	if (n == 0)
-		return 0;
-	c = p[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (n >= 2 && (p[1] & 0xc0) == 0x80) ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xe0 && p[1] < 0xa0)
-			return 0;	/* overlong */
-		if (c == 0xed && p[1] >= 0xa0)
-			return 0;	/* surrogate */
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[3] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xf0 && p[1] < 0x90)
-			return 0;	/* overlong */
-		if (c == 0xf4 && p[1] >= 0x90)
-			return 0;	/* above U+10FFFF */
-		return 4;
-	}
-	return 0;
+	return utf8_seq_len(p, n);
 }
 
 /* True if p[0..n) is valid UTF-8 with no NUL: what results must be. */

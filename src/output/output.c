@@ -206,3 +206,22 @@ out_epoch(struct dbuf *b, uint64_t ts_ns)
 	snprintf(s, sizeof(s), "%llu.%06u", sec, usec);
 	return dbuf_adds(b, s);
 }
+
+/* ,"key":["item as written", ...] for a non-empty list; nothing if empty. */
+int
+out_addr_items(struct dbuf *b, const char *key, const struct mime_addr_list *l)
+{
+	size_t i;
+
+	if (l->n == 0)
+		return 0;
+	dbuf_addc(b, ',');
+	json_key(b, key);
+	dbuf_addc(b, '[');
+	for (i = 0; i < l->n; i++) {
+		if (i > 0)
+			dbuf_addc(b, ',');
+		json_cstr(b, l->v[i].raw);
+	}
+	return dbuf_addc(b, ']');
+}

@@ -36,24 +36,6 @@ path(struct dbuf *b, const char *addr, bool bracketed)
 }
 
 static void
-items(struct dbuf *b, const char *key, const struct mime_addr_list *l)
-{
-	size_t i;
-
-	if (l->n == 0)
-		return;
-	dbuf_addc(b, ',');
-	json_key(b, key);
-	dbuf_addc(b, '[');
-	for (i = 0; i < l->n; i++) {
-		if (i > 0)
-			dbuf_addc(b, ',');
-		json_cstr(b, l->v[i].raw);
-	}
-	dbuf_addc(b, ']');
-}
-
-static void
 opt(struct dbuf *b, const char *key, const char *v)
 {
 	if (v == NULL)
@@ -123,8 +105,8 @@ smtp_and_email(struct dbuf *b, const struct record *r)
 	dbuf_adds(b, r->status == RECORD_INCOMPLETE || !r->size_known ?
 	    "\"PARSE_ERROR\"" : "\"PARSE_DONE\"");
 	opt(b, "from", m->h.from);
-	items(b, "to", &m->h.to);
-	items(b, "cc", &m->h.cc);
+	out_addr_items(b, "to", &m->h.to);
+	out_addr_items(b, "cc", &m->h.cc);
 	opt(b, "subject", m->h.subject);
 	opt(b, "date", m->h.date);
 	opt(b, "message_id", m->h.message_id);

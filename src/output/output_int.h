@@ -21,5 +21,7 @@ int	out_endpoint(struct dbuf *, const char *key,
 	    const struct record_endpoint *);
 int	out_str_or_null(struct dbuf *, const char *);
 int	out_epoch(struct dbuf *, uint64_t ts_ns);	/* 1254722767.529046 */
+int	out_addr_items(struct dbuf *, const char *key,
+	    const struct mime_addr_list *);
 
 #endif /* SMTPSNIFF_OUTPUT_INT_H */

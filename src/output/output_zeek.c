@@ -35,24 +35,6 @@ key_str(struct dbuf *b, const char *key, const char *v)
 	json_cstr(b, v);
 }
 
-static void
-addr_items(struct dbuf *b, const char *key, const struct mime_addr_list *l)
-{
-	size_t i;
-
-	if (l->n == 0)
-		return;
-	dbuf_addc(b, ',');
-	json_key(b, key);
-	dbuf_addc(b, '[');
-	for (i = 0; i < l->n; i++) {
-		if (i > 0)
-			dbuf_addc(b, ',');
-		json_cstr(b, l->v[i].raw);
-	}
-	dbuf_addc(b, ']');
-}
-
 static bool
 is_ipchar(char c)
 {
@@ -175,8 +157,8 @@ output_zeek(struct dbuf *b, const struct record *r, uint64_t nth)
 	if (h != NULL) {
 		key_str(b, "date", h->date);
 		key_str(b, "from", h->from);
-		addr_items(b, "to", &h->to);
-		addr_items(b, "cc", &h->cc);
+		out_addr_items(b, "to", &h->to);
+		out_addr_items(b, "cc", &h->cc);
 		key_str(b, "reply_to", h->reply_to);
 		key_str(b, "msg_id", h->message_id);
 		key_str(b, "in_reply_to", h->in_reply_to);
