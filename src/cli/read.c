@@ -46,6 +46,7 @@ struct read_ctx {
 	uint16_t	 ports[MAX_PORTS];
 	size_t		 nports;
 	bool		 any_port;
+	struct record_config rcfg;
 	uint64_t	 sessions;
 	uint64_t	 records;
 	uint64_t	 status[RECORD_INCOMPLETE + 1];
@@ -148,7 +149,8 @@ start_session(struct read_ctx *ctx, struct flow *f)
 	conn.nvlan = fi->nvlan;
 	memcpy(conn.vlan, fi->vlan, sizeof(conn.vlan));
 	conn.ts_first = fi->ts_first;
-	if ((rs = record_session_new(&conn, &rec_ops, ctx)) == NULL) {
+	if ((rs = record_session_new(&conn, &ctx->rcfg, &rec_ops, ctx)) ==
+	    NULL) {
 		ctx->failed = 1;
 		return NULL;
 	}
@@ -341,7 +343,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: smtpsniff read [-q] [--any-port] [-p PORTS] [-o SPEC]... "
+	    "usage: smtpsniff read [-q] [--any-port] [--auth-user] [-p PORTS]\n"
+	    "       [-o SPEC]... "
 	    "PATH...\n"
 	    "  Read pcap/pcapng files (or directories of them, in name order)\n"
 	    "  as one capture and write one record per SMTP transaction.\n"
@@ -351,6 +354,8 @@ usage(FILE *fp)
 	    "  -p PORTS     SMTP server ports, comma-separated\n"
 	    "               (default 25,465,587,2525)\n"
 	    "  --any-port   find SMTP on any port by its greeting or EHLO\n"
+	    "  --auth-user  record the user name of AUTH PLAIN, LOGIN and\n"
+	    "               CRAM-MD5 (passwords are never kept)\n"
 	    "  -q           no summary on stderr\n");
 }
 
@@ -363,6 +368,7 @@ cli_read(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "ports", required_argument, NULL, 'p' },
 		{ "any-port", no_argument, NULL, 'A' },
+		{ "auth-user", no_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const uint16_t default_ports[] = { 25, 465, 587, 2525 };
@@ -409,6 +415,9 @@ cli_read(int argc, char **argv)
 			break;
 		case 'A':
 			ctx->any_port = true;
+			break;
+		case 'U':
+			ctx->rcfg.auth_user = true;
 			break;
 		default:
 			usage(stderr);

@@ -157,6 +157,10 @@ output_native(struct dbuf *b, const struct record *r, uint64_t nth)
 		json_cstr(b, record_auth_name(r->auth));
 		dbuf_addlit(b, ",\"attempts\":");
 		json_u64(b, r->auth_attempts);
+		if (r->auth_user != NULL) {
+			dbuf_addlit(b, ",\"user\":");
+			json_cstr(b, r->auth_user);
+		}
 		dbuf_addc(b, '}');
 	} else {
 		dbuf_addlit(b, "null");

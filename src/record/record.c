@@ -66,6 +66,7 @@ struct record_session {
 	char			*banner;
 	char			*helo;
 	char			*auth_mech;
+	char			*auth_user;
 	enum record_auth	 auth;
 	unsigned		 auth_attempts;
 	uint32_t		 ext;
@@ -308,6 +309,7 @@ emit(struct record_session *rs, struct tx *t)
 	r.helo = t->helo;
 	r.tls = rs->tls;
 	r.auth_mech = rs->auth_mech;
+	r.auth_user = rs->auth_user;
 	r.auth = rs->auth;
 	r.auth_attempts = rs->auth_attempts;
 	r.ext = rs->ext;
@@ -818,6 +820,7 @@ on_tls(void *arg)
 	r.helo = rs->helo;
 	r.tls = true;
 	r.auth_mech = rs->auth_mech;
+	r.auth_user = rs->auth_user;
 	r.auth = rs->auth;
 	r.auth_attempts = rs->auth_attempts;
 	r.ext = rs->ext;
@@ -860,8 +863,16 @@ on_event(void *arg, enum smtp_event ev, enum smtp_dir dir)
 		rs->loose_events[ev]++;
 }
 
+static void
+on_auth_user(void *arg, struct span user)
+{
+	struct record_session *rs = arg;
+
+	str_set(&rs->auth_user, user);
+}
+
 static const struct smtp_ops record_smtp_ops = {
-	on_cmd, on_reply, on_data, on_data_end, on_tls, on_gap, on_event,
+	on_cmd, on_reply, on_data, on_data_end, on_tls, on_gap, on_event, NULL,
 };
 
 /* ---- the session ----------------------------------------------------------- */
@@ -872,16 +883,19 @@ static const struct smtp_ops record_smtp_ops = {
  */
 struct record_session *
 record_session_new(const struct record_conn *conn,
-    const struct record_ops *ops, void *arg)
+    const struct record_config *cfg, const struct record_ops *ops, void *arg)
 {
 	struct record_session *rs;
+	struct smtp_ops sops = record_smtp_ops;
 
 	if ((rs = calloc(1, sizeof(*rs))) == NULL)
 		return NULL;
 	rs->conn = *conn;
 	rs->ops = *ops;
 	rs->arg = arg;
-	if ((rs->smtp = smtp_session_new(&record_smtp_ops, rs)) == NULL) {
+	if (cfg != NULL && cfg->auth_user)
+		sops.on_auth_user = on_auth_user;
+	if ((rs->smtp = smtp_session_new(&sops, rs)) == NULL) {
 		free(rs);
 		return NULL;
 	}
@@ -936,6 +950,7 @@ record_session_free(struct record_session *rs)
 	free(rs->banner);
 	free(rs->helo);
 	free(rs->auth_mech);
+	free(rs->auth_user);
 	free(rs->starttls_reply);
 	free(rs->pending_helo);
 	free(rs->last_reply_any);

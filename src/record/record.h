@@ -64,6 +64,7 @@ struct record {
 	const char		*helo;
 	bool			 tls;
 	const char		*auth_mech;	/* NULL if no AUTH */
+	const char		*auth_user;	/* only if configured, else NULL */
 	enum record_auth	 auth;
 	unsigned		 auth_attempts;
 	uint32_t		 ext;		/* SMTP_EXT_* offered */
@@ -93,10 +94,16 @@ struct record_ops {
 	void	(*on_record)(void *arg, const struct record *);
 };
 
+/* What the operator asked for; all off by default. */
+struct record_config {
+	bool	auth_user;	/* keep AUTH user names (never passwords) */
+};
+
 struct record_session;
 
 struct record_session *record_session_new(const struct record_conn *,
-		    const struct record_ops *, void *arg);
+		    const struct record_config *, const struct record_ops *,
+		    void *arg);
 /* Finish what is open (why: the flow's end) and free everything. */
 void		 record_session_end(struct record_session *, bool timed_out);
 void		 record_session_free(struct record_session *);

@@ -138,6 +138,13 @@ struct smtp_ops {
 	void	(*on_tls)(void *arg);
 	void	(*on_gap)(void *arg, enum smtp_dir, uint64_t len);
 	void	(*on_event)(void *arg, enum smtp_event, enum smtp_dir);
+	/*
+	 * The user name of an AUTH PLAIN, LOGIN or CRAM-MD5 exchange, when
+	 * this callback is set (else the responses are not even decoded).
+	 * The password is decoded only inside the parser, in a buffer that
+	 * is wiped at once; it is never handed out.
+	 */
+	void	(*on_auth_user)(void *arg, struct span user);
 };
 
 struct smtp_session;

@@ -14,9 +14,12 @@
  * It never stores or reports AUTH continuation lines (RFC 4954 §4): they
  * are skipped up to their LF without being copied.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ascii.h"
+#include "common/base64.h"
 #include "common/dbuf.h"
 #include "common/limits.h"
 #include "smtp_int.h"
@@ -35,6 +38,14 @@ enum dstate {
 	DS_MID,		/* inside a line */
 	DS_DOT,		/* a '.' at the start of a line */
 	DS_DOT_CR,	/* ".\r" at the start of a line */
+};
+
+/* AUTH mechanisms whose first response carries the user name. */
+enum auth_kind {
+	AUTH_OTHER,
+	AUTH_PLAIN,		/* RFC 4616: authzid NUL authcid NUL passwd */
+	AUTH_LOGIN,		/* draft-murchison-sasl-login: user, then pass */
+	AUTH_CRAM_MD5,		/* RFC 2195: "user" SP digest */
 };
 
 struct pending {
@@ -85,6 +96,10 @@ struct smtp_session {
 	bool		 greeted;
 	bool		 auth_cont;	/* next client line answers a 334 */
 	bool		 auth_guess;	/* AUTH unanswered: odd lines answer it */
+	uint8_t		 auth_kind;	/* enum auth_kind, for the user name */
+	uint8_t		 auth_resp;	/* client responses seen for this AUTH */
+	uint8_t		 auth_line[512]; /* the first response, when wanted */
+	size_t		 auth_len;	/* SIZE_MAX: too long, not kept */
 	bool		 starttls_sent;
 	bool		 starttls_ev;
 	bool		 s2c_desync;	/* replies lost in a gap */
@@ -406,6 +421,65 @@ has_nul(struct span l)
 	return memchr(l.p, '\0', l.len) != NULL;
 }
 
+static enum auth_kind
+auth_kind_of(struct span mech)
+{
+	if (mech.len == 5 && ascii_casecmp(mech.p, (const uint8_t *)"PLAIN",
+	    5) == 0)
+		return AUTH_PLAIN;
+	if (mech.len == 5 && ascii_casecmp(mech.p, (const uint8_t *)"LOGIN",
+	    5) == 0)
+		return AUTH_LOGIN;
+	if (mech.len == 8 && ascii_casecmp(mech.p,
+	    (const uint8_t *)"CRAM-MD5", 8) == 0)
+		return AUTH_CRAM_MD5;
+	return AUTH_OTHER;
+}
+
+/*
+ * A client response of the AUTH exchange. Only the first one of PLAIN,
+ * LOGIN and CRAM-MD5 names the user, and only when asked is it decoded:
+ * into a local buffer wiped before returning, so that the password PLAIN
+ * carries along with the name goes nowhere.
+ */
+static void
+auth_response(struct smtp_session *s, struct span b64)
+{
+	uint8_t buf[512];
+	struct span user = { buf, 0 };
+	const uint8_t *nul;
+	int n;
+
+	if (s->ops.on_auth_user == NULL || s->auth_resp++ != 0 ||
+	    s->auth_kind == AUTH_OTHER)
+		return;
+	if ((n = base64_decode(b64.p, b64.len, buf, sizeof(buf))) <= 0)
+		goto done;
+	user.len = (size_t)n;
+	switch (s->auth_kind) {
+	case AUTH_PLAIN:
+		/* authzid NUL authcid NUL passwd: the authcid. */
+		if ((nul = memchr(buf, '\0', user.len)) == NULL)
+			goto done;
+		user.p = nul + 1;
+		user.len = (size_t)n - (size_t)(user.p - buf);
+		if ((nul = memchr(user.p, '\0', user.len)) == NULL)
+			goto done;
+		user.len = (size_t)(nul - user.p);
+		break;
+	case AUTH_CRAM_MD5:
+		if ((nul = memchr(buf, ' ', user.len)) != NULL)
+			user.len = (size_t)(nul - buf);
+		break;
+	default:
+		break;
+	}
+	if (user.len > 0)
+		s->ops.on_auth_user(s->arg, user);
+done:
+	explicit_bzero(buf, sizeof(buf));
+}
+
 static void
 client_line(struct smtp_session *s, struct span line)
 {
@@ -423,8 +497,10 @@ client_line(struct smtp_session *s, struct span line)
 		 * lost): lines that are no command answer a challenge we
 		 * missed. Never reported, never kept.
 		 */
-		if (!smtp_cmd_is_known(line))
+		if (!smtp_cmd_is_known(line)) {
+			auth_response(s, line);
 			return;
+		}
 		s->auth_guess = false;
 	}
 	smtp_cmd_parse(line, &c);
@@ -469,6 +545,19 @@ client_line(struct smtp_session *s, struct span line)
 		break;
 	case SMTP_CMD_AUTH:
 		s->auth_guess = true;
+		s->auth_kind = (uint8_t)auth_kind_of(c.auth_mech);
+		s->auth_resp = 0;
+		s->auth_len = 0;
+		if (c.arg.len > c.auth_mech.len + 1) {
+			/* RFC 4954 §4: an initial response after the name. */
+			struct span ir = { c.arg.p + c.auth_mech.len + 1,
+			    c.arg.len - c.auth_mech.len - 1 };
+
+			if (!(ir.len == 1 && ir.p[0] == '='))
+				auth_response(s, ir);
+			else
+				s->auth_resp++;
+		}
 		break;
 	default:
 		break;
@@ -691,14 +780,40 @@ line_plausible(enum smtp_dir dir, struct span line)
 	return smtp_reply_line(line, &code, &more, &text);
 }
 
-/* An AUTH response line: skipped to its LF, never copied. */
+/*
+ * An AUTH response line: skipped to its LF. Copied (into a fixed buffer)
+ * only when the user name is wanted and it is the first response.
+ */
 static size_t
 auth_skip(struct smtp_session *s, const uint8_t *p, size_t n)
 {
 	const uint8_t *lf = memchr(p, '\n', n);
+	size_t k = lf != NULL ? (size_t)(lf - p) : n;
+	struct span line;
 
+	if (s->ops.on_auth_user != NULL && s->auth_resp == 0 &&
+	    s->auth_len != SIZE_MAX) {
+		if (k > sizeof(s->auth_line) - s->auth_len) {
+			s->auth_len = SIZE_MAX;		/* too long */
+		} else {
+			memcpy(s->auth_line + s->auth_len, p, k);
+			s->auth_len += k;
+		}
+	}
 	if (lf == NULL)
 		return n;
+	if (s->ops.on_auth_user != NULL && s->auth_resp == 0) {
+		if (s->auth_len != SIZE_MAX) {
+			line.p = s->auth_line;
+			line.len = s->auth_len;
+			if (line.len > 0 && line.p[line.len - 1] == '\r')
+				line.len--;
+			auth_response(s, line);
+		}
+		explicit_bzero(s->auth_line, sizeof(s->auth_line));
+		s->auth_len = 0;
+	}
+	s->auth_resp = s->auth_resp ? s->auth_resp : 1;
 	s->auth_cont = false;
 	dbuf_reset(&s->carry[SMTP_C2S]);
 	return (size_t)(lf - p) + 1;

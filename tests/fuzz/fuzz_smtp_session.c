@@ -55,7 +55,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&conn, 0, sizeof(conn));
 	conn.client.af = conn.server.af = 4;
 	conn.server.port = 25;
-	if ((rs = record_session_new(&conn, &ops, &records)) == NULL)
+	if ((rs = record_session_new(&conn, NULL, &ops, &records)) == NULL)
 		return 0;
 	for (;;) {
 		tag = cur_u8(&c);

@@ -54,6 +54,8 @@ static const struct record_ops ops = { on_record };
 
 enum split { WHOLE, BYTES, RANDOM };
 
+static struct record_config run_cfg;
+
 static void
 run(const struct step *steps, size_t n, enum split how, unsigned seed,
     bool timed_out, struct out *o)
@@ -74,7 +76,7 @@ run(const struct step *steps, size_t n, enum split how, unsigned seed,
 	dbuf_reset(&o->json);
 	o->n = 0;
 	srand(seed);
-	rs = record_session_new(&conn, &ops, o);
+	rs = record_session_new(&conn, &run_cfg, &ops, o);
 	assert_non_null(rs);
 	for (i = 0; i < n; i++) {
 		if (steps[i].len == GAP) {
@@ -408,6 +410,45 @@ test_auth_mechanism_and_outcome_never_secret(void **state)
 }
 
 static void
+test_auth_user_only_when_asked_and_never_the_password(void **state)
+{
+	/* PLAIN initial response: "\0alice\0s3cret"; LOGIN: "bob", "pw". */
+	static const struct step plain[] = {
+		GREET,
+		{ C, "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n" },
+		{ S, "235 ok\r\n" },
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nQUIT\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n221 bye\r\n" },
+	};
+	static const struct step login[] = {
+		GREET,
+		{ C, "AUTH LOGIN\r\n" },
+		{ S, "334 VXNlcm5hbWU6\r\n" },
+		{ C, "Ym9i\r\n" },
+		{ S, "334 UGFzc3dvcmQ6\r\n" },
+		{ C, "cHc=\r\n" },
+		{ S, "235 ok\r\n" },
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nQUIT\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n221 bye\r\n" },
+	};
+	const char *j;
+
+	j = FEED(plain);
+	lacks(j, "\"user\"");		/* not asked */
+	run_cfg.auth_user = true;
+	j = FEED(plain);
+	has(j, "\"mechanism\":\"PLAIN\",\"result\":\"success\","
+	    "\"attempts\":1,\"user\":\"alice\"");
+	lacks(j, "s3cret");
+	lacks(j, "AGFsaWNl");
+	j = FEED(login);
+	has(j, "\"user\":\"bob\"");
+	lacks(j, "\"pw\"");
+	lacks(j, "cHc=");
+	run_cfg.auth_user = false;
+}
+
+static void
 test_rcpt_before_mail_is_out_of_sequence(void **state)
 {
 	static const struct step s[] = {
@@ -463,6 +504,7 @@ main(void)
 		cmocka_unit_test(test_client_side_only_keeps_envelope),
 		cmocka_unit_test(test_starttls_gives_a_tls_record),
 		cmocka_unit_test(test_auth_mechanism_and_outcome_never_secret),
+		cmocka_unit_test(test_auth_user_only_when_asked_and_never_the_password),
 		cmocka_unit_test(test_rcpt_before_mail_is_out_of_sequence),
 		cmocka_unit_test(test_recipients_past_the_cap_are_counted),
 	};
