@@ -52,10 +52,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t len;
 	uint64_t ts = 1000000000ull;
 
+	struct record_config cfg = { (size & 2) != 0 };	/* --auth-user */
+
 	memset(&conn, 0, sizeof(conn));
 	conn.client.af = conn.server.af = 4;
 	conn.server.port = 25;
-	if ((rs = record_session_new(&conn, NULL, &ops, &records)) == NULL)
+	if ((rs = record_session_new(&conn, &cfg, &ops, &records)) == NULL)
 		return 0;
 	for (;;) {
 		tag = cur_u8(&c);
