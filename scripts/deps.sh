@@ -4,7 +4,7 @@
 # (cmocka, editcap for the slice tests, clang for the fuzz targets).
 # Installs only what is missing; uses sudo when not root.
 set -euo pipefail
-pkgs=(build-essential cmake ninja-build pkgconf libpcap-dev libssl-dev)
+pkgs=(build-essential cmake ninja-build pkgconf libpcap-dev libssl-dev libsqlite3-dev sqlite3)
 if [[ ${1:-} == --test ]]; then
 	pkgs+=(libcmocka-dev python3 python3-yaml wireshark-common clang libclang-rt-14-dev)
 fi

@@ -17,9 +17,10 @@ usage(FILE *fp)
 	    "usage: smtpsniff COMMAND [options] ...\n"
 	    "commands:\n"
 	    "  flows PATH...    one JSON line per TCP connection (reassembly)\n"
-	    "  read PATH...     SMTP transaction records (json, zeek, eve)\n"
+	    "  read PATH...     SMTP transaction records (sqlite, json, zeek,\n"
+	    "                   eve)\n"
 	    "  capture -i IF    live capture (not yet built)\n"
-	    "  query REPORT     search the database (not yet built)\n"
+	    "  query REPORT     search the database (messages)\n"
 	    "  smtpsniff COMMAND --help for a command's options\n");
 }
 
@@ -42,6 +43,8 @@ main(int argc, char **argv)
 		return cli_flows(argc - 1, argv + 1);
 	if (strcmp(argv[1], "read") == 0)
 		return cli_read(argc - 1, argv + 1);
+	if (strcmp(argv[1], "query") == 0)
+		return cli_query(argc - 1, argv + 1);
 	fprintf(stderr, "smtpsniff: %s: unknown or not yet available command\n",
 	    argv[1]);
 	usage(stderr);

@@ -14,6 +14,7 @@
 
 int	cli_flows(int argc, char **argv);
 int	cli_read(int argc, char **argv);
+int	cli_query(int argc, char **argv);
 
 /*
  * Read every packet of cap into the flow table, then end all flows.

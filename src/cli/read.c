@@ -36,6 +36,9 @@ enum conn_kind {
 struct conn {
 	enum conn_kind		 kind;
 	struct record_session	*rs;
+	struct record_conn	 rconn;		/* for the session's row */
+	struct record_session_info info;	/* kept when rs is freed */
+	char			*banner, *helo, *auth_mech;
 	uint8_t			 eoh[2];	/* progress through CRLF CRLF */
 	bool			 hdr_done[2];
 };
@@ -133,7 +136,7 @@ make_uid(const struct flow_info *fi, char out[24])
 }
 
 static struct record_session *
-start_session(struct read_ctx *ctx, struct flow *f)
+start_session(struct read_ctx *ctx, struct flow *f, struct record_conn *keep)
 {
 	const struct flow_info *fi = flow_get_info(f);
 	struct record_conn conn;
@@ -149,6 +152,7 @@ start_session(struct read_ctx *ctx, struct flow *f)
 	conn.nvlan = fi->nvlan;
 	memcpy(conn.vlan, fi->vlan, sizeof(conn.vlan));
 	conn.ts_first = fi->ts_first;
+	*keep = conn;
 	if ((rs = record_session_new(&conn, &ctx->rcfg, &rec_ops, ctx)) ==
 	    NULL) {
 		ctx->failed = 1;
@@ -164,7 +168,62 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	record_session_free(c->rs);
+	free(c->banner);
+	free(c->helo);
+	free(c->auth_mech);
 	free(c);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+/* Keep what the session's row needs before the record session goes. */
+static void
+keep_info(struct conn *c)
+{
+	record_session_get_info(c->rs, &c->info);
+	c->banner = dup_or_null(c->info.banner);
+	c->helo = dup_or_null(c->info.helo);
+	c->auth_mech = dup_or_null(c->info.auth_mech);
+	c->info.banner = c->banner;
+	c->info.helo = c->helo;
+	c->info.auth_mech = c->auth_mech;
+}
+
+/* One row per SMTP connection, for the outputs that keep sessions. */
+static void
+put_session(void *arg, struct flow *f, struct conn *c, enum flow_end why)
+{
+	struct read_ctx *ctx = arg;
+	const struct flow_info *fi = flow_get_info(f);
+	const struct flow_dir_stats *a = flow_get_dir_stats(f, FLOW_C2S);
+	const struct flow_dir_stats *b = flow_get_dir_stats(f, FLOW_S2C);
+	struct store_session ss;
+	size_t i;
+
+	if (c->rs != NULL)
+		record_session_get_info(c->rs, &c->info);
+	memset(&ss, 0, sizeof(ss));
+	ss.conn = &c->rconn;
+	ss.ts_last = fi->ts_last;
+	ss.banner = c->info.banner;
+	ss.helo = c->info.helo;
+	ss.ext = c->info.ext;
+	ss.tls = c->info.tls;
+	ss.auth_mech = c->info.auth_mech;
+	ss.auth_result = c->info.auth_mech != NULL ?
+	    record_auth_name(c->info.auth) : NULL;
+	ss.transactions = c->info.transactions;
+	ss.end_state = flow_end_name(why);
+	ss.gaps = a->gaps + b->gaps;
+	ss.gap_bytes = a->gap_bytes + b->gap_bytes;
+	memcpy(ss.events, c->info.events, sizeof(ss.events));
+	for (i = 0; i < ctx->nout; i++)
+		if (output_session(ctx->out[i], &ss) == -1)
+			ctx->failed = 1;
 }
 
 static void
@@ -186,7 +245,7 @@ on_open(void *arg, struct flow *f)
 	c->kind = CONN_PROBE;
 	if (smtp_port(ctx, fi->server.port)) {
 		c->kind = CONN_SMTP;
-		if ((c->rs = start_session(ctx, f)) == NULL) {
+		if ((c->rs = start_session(ctx, f, &c->rconn)) == NULL) {
 			free(c);
 			c = NULL;
 		}
@@ -241,7 +300,7 @@ on_data(void *arg, struct flow *f, enum flow_dir d, const uint8_t *p,
 		if (n == 0)
 			return;
 		if (!smtp_looks_like(sd, p, n) ||
-		    (c->rs = start_session(ctx, f)) == NULL) {
+		    (c->rs = start_session(ctx, f, &c->rconn)) == NULL) {
 			conn_free(c);
 			flow_set_user(f, NULL);
 			return;
@@ -258,6 +317,7 @@ on_data(void *arg, struct flow *f, enum flow_dir d, const uint8_t *p,
 		 * when the connection's last packet has lingered away.
 		 */
 		record_session_end(c->rs, false);
+		keep_info(c);
 		record_session_free(c->rs);
 		c->rs = NULL;
 		c->kind = CONN_DONE;
@@ -283,9 +343,13 @@ on_close(void *arg, struct flow *f, enum flow_end why)
 	(void)arg;
 	if (c == NULL)
 		return;
-	if (c->kind == CONN_SMTP)
+	if (c->kind == CONN_SMTP) {
 		record_session_end(c->rs, why == FLOW_END_TIMEOUT ||
 		    why == FLOW_END_EVICTED);
+		put_session(arg, f, c, why);
+	} else if (c->kind == CONN_DONE) {
+		put_session(arg, f, c, why);
+	}
 	conn_free(c);
 }
 
@@ -348,9 +412,11 @@ usage(FILE *fp)
 	    "PATH...\n"
 	    "  Read pcap/pcapng files (or directories of them, in name order)\n"
 	    "  as one capture and write one record per SMTP transaction.\n"
-	    "  -o SPEC      json:PATH (native records), zeek:PATH (Zeek\n"
-	    "               smtp.log JSON), eve:PATH (Suricata EVE JSON);\n"
-	    "               PATH - is stdout; repeatable (default json:-)\n"
+	    "  -o SPEC      sqlite:PATH (database, the default:\n"
+	    "               sqlite:smtpsniff.db), json:PATH (native records),\n"
+	    "               zeek:PATH (Zeek smtp.log JSON), eve:PATH (Suricata\n"
+	    "               EVE JSON); PATH - is stdout; repeatable\n"
+	    "  --sensor NAME  this sensor's name in the database (hostname)\n"
 	    "  -p PORTS     SMTP server ports, comma-separated\n"
 	    "               (default 25,465,587,2525)\n"
 	    "  --any-port   find SMTP on any port by its greeting or EHLO\n"
@@ -369,6 +435,7 @@ cli_read(int argc, char **argv)
 		{ "ports", required_argument, NULL, 'p' },
 		{ "any-port", no_argument, NULL, 'A' },
 		{ "auth-user", no_argument, NULL, 'U' },
+		{ "sensor", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const uint16_t default_ports[] = { 25, 465, 587, 2525 };
@@ -378,8 +445,8 @@ cli_read(int argc, char **argv)
 	struct capture *cap = NULL;
 	struct decoder *dec = NULL;
 	struct flow_table *ft = NULL;
-	char err[ERRBUF_SIZE];
-	const char *specs[MAX_OUTPUTS];
+	char err[ERRBUF_SIZE], host[256];
+	const char *specs[MAX_OUTPUTS], *sensor = NULL;
 	size_t nspecs = 0, i;
 	int ch, quiet = 0, rc = 2;
 
@@ -419,6 +486,9 @@ cli_read(int argc, char **argv)
 		case 'U':
 			ctx->rcfg.auth_user = true;
 			break;
+		case 'S':
+			sensor = optarg;
+			break;
 		default:
 			usage(stderr);
 			goto done;
@@ -429,14 +499,20 @@ cli_read(int argc, char **argv)
 		goto done;
 	}
 	if (nspecs == 0)
-		specs[nspecs++] = "json:-";
+		specs[nspecs++] = "sqlite:smtpsniff.db";	/* DESIGN.md */
+	if (sensor == NULL) {
+		if (gethostname(host, sizeof(host) - 1) == -1)
+			strcpy(host, "sensor");
+		host[sizeof(host) - 1] = '\0';
+		sensor = host;
+	}
 	if ((cap = capture_open_offline(argv + optind,
 	    (size_t)(argc - optind), err)) == NULL) {
 		log_warnx("%s", err);
 		goto done;
 	}
 	for (i = 0; i < nspecs; i++) {
-		if ((ctx->out[ctx->nout] = output_open(specs[i], err)) ==
+		if ((ctx->out[ctx->nout] = output_open(specs[i], sensor, err)) ==
 		    NULL) {
 			log_warnx("%s", err);
 			goto done;

@@ -22,7 +22,8 @@ static const struct output_kind kinds[] = {
 };
 
 struct output {
-	const struct output_kind *kind;
+	const struct output_kind *kind;	/* NULL: a store */
+	struct store		*store;
 	char			*spec;
 	FILE			*fp;
 	bool			 own_fp;
@@ -32,16 +33,30 @@ struct output {
 };
 
 struct output *
-output_open(const char *spec, char err[ERRBUF_SIZE])
+output_open(const char *spec, const char *sensor, char err[ERRBUF_SIZE])
 {
 	const char *colon = strchr(spec, ':');
 	const char *path;
 	struct output *o;
 	size_t i, plen;
 
+	if (store_spec_is_store(spec)) {
+		if ((o = calloc(1, sizeof(*o))) == NULL ||
+		    (o->spec = strdup(spec)) == NULL) {
+			free(o);
+			snprintf(err, ERRBUF_SIZE, "out of memory");
+			return NULL;
+		}
+		if ((o->store = store_open(spec, sensor, err)) == NULL) {
+			free(o->spec);
+			free(o);
+			return NULL;
+		}
+		return o;
+	}
 	if (colon == NULL) {
 		snprintf(err, ERRBUF_SIZE, "%s: expected KIND:PATH "
-		    "(json:, zeek:, eve:)", spec);
+		    "(json:, zeek:, eve:, sqlite:)", spec);
 		return NULL;
 	}
 	plen = (size_t)(colon - spec);
@@ -52,7 +67,7 @@ output_open(const char *spec, char err[ERRBUF_SIZE])
 			break;
 	if (i == sizeof(kinds) / sizeof(kinds[0])) {
 		snprintf(err, ERRBUF_SIZE, "%s: unknown output kind "
-		    "(json:, zeek:, eve:)", spec);
+		    "(json:, zeek:, eve:, sqlite:)", spec);
 		return NULL;
 	}
 	if (*path == '\0') {
@@ -86,8 +101,15 @@ output_open(const char *spec, char err[ERRBUF_SIZE])
 int
 output_write(struct output *o, const struct record *r)
 {
-	dbuf_reset(&o->line);
 	o->records++;
+	if (o->store != NULL) {
+		if (store_put_record(o->store, r) == -1) {
+			o->failed = true;
+			return -1;
+		}
+		return 0;
+	}
+	dbuf_reset(&o->line);
 	if (o->kind->format(&o->line, r, o->records) == -1) {
 		if (!o->failed)
 			log_warnx("%s: a record could not be formatted "
@@ -106,12 +128,32 @@ output_write(struct output *o, const struct record *r)
 }
 
 int
+output_session(struct output *o, const struct store_session *ss)
+{
+	if (o->store == NULL)
+		return 0;
+	if (store_put_session(o->store, ss) == -1) {
+		o->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+int
 output_close(struct output *o)
 {
-	int rc = o->failed ? -1 : 0;
+	int rc;
 
 	if (o == NULL)
 		return 0;
+	rc = o->failed ? -1 : 0;
+	if (o->store != NULL) {
+		if (store_close(o->store) == -1)
+			rc = -1;
+		free(o->spec);
+		free(o);
+		return rc;
+	}
 	if (fflush(o->fp) != 0) {
 		log_warn("%s: write", o->spec);
 		rc = -1;

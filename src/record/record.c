@@ -88,6 +88,7 @@ struct record_session {
 	unsigned		 depth;
 	struct seqmap		 map[SEQMAP];
 	uint32_t		 loose_events[SMTP_EV_MAX];
+	uint32_t		 all_events[SMTP_EV_MAX];	/* emitted ones */
 	bool			 timed_out;
 };
 
@@ -333,8 +334,10 @@ emit(struct record_session *rs, struct tx *t)
 		mime_parser_finish(t->mime);
 		r.mime = mime_parser_result(t->mime);
 	}
-	for (i = 0; i < SMTP_EV_MAX; i++)
+	for (i = 0; i < SMTP_EV_MAX; i++) {
 		r.events[i] = t->events[i];
+		rs->all_events[i] += t->events[i];
+	}
 	rs->ops.on_record(rs->arg, &r);
 }
 
@@ -829,6 +832,8 @@ on_tls(void *arg)
 	r.session_last_reply = rs->starttls_reply;
 	r.zeek_depth = rs->msgs_answered + 1;
 	memcpy(r.events, rs->loose_events, sizeof(r.events));
+	for (i = 0; i < SMTP_EV_MAX; i++)
+		rs->all_events[i] += rs->loose_events[i];
 	memset(rs->loose_events, 0, sizeof(rs->loose_events));
 	rs->ops.on_record(rs->arg, &r);
 }
@@ -955,6 +960,23 @@ record_session_free(struct record_session *rs)
 	free(rs->pending_helo);
 	free(rs->last_reply_any);
 	free(rs);
+}
+
+void
+record_session_get_info(const struct record_session *rs,
+    struct record_session_info *info)
+{
+	int i;
+
+	info->banner = rs->banner;
+	info->helo = rs->helo;
+	info->ext = rs->ext;
+	info->tls = rs->tls;
+	info->auth_mech = rs->auth_mech;
+	info->auth = rs->auth;
+	info->transactions = rs->depth;
+	for (i = 0; i < SMTP_EV_MAX; i++)
+		info->events[i] = rs->all_events[i] + rs->loose_events[i];
 }
 
 bool

@@ -113,6 +113,20 @@ void		 record_session_feed(struct record_session *, enum smtp_dir,
 void		 record_session_gap(struct record_session *, enum smtp_dir,
 		    uint64_t len);
 unsigned	 record_session_count(const struct record_session *);
+
+/* The session as a whole (for the sessions table). Valid until freed. */
+struct record_session_info {
+	const char	*banner;
+	const char	*helo;
+	uint32_t	 ext;
+	bool		 tls;
+	const char	*auth_mech;
+	enum record_auth auth;
+	unsigned	 transactions;
+	uint32_t	 events[SMTP_EV_MAX];	/* all of the session's */
+};
+void		 record_session_get_info(const struct record_session *,
+		    struct record_session_info *);
 /* The SMTP session is over (QUIT answered, or TLS): it may be ended now. */
 bool		 record_session_is_over(const struct record_session *);
 

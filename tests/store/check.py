@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""The SQLite store and `smtpsniff query`, end to end.
+
+usage: check.py SMTPSNIFF
+- every record `read` writes as JSON is in the database written by the
+  same `read` (-o sqlite: and -o json: at once): message fields,
+  recipients with their codes, attachments with their SHA-256;
+- a session row per SMTP connection, with its transaction count;
+- `read` with no -o writes smtpsniff.db in the working directory;
+- reading the same capture again stores nothing twice (records are keyed
+  by session and trans_depth), and leaves the schema as it is; a database with a newer schema
+  version is refused with a clear error, an older (empty) one migrated;
+- `query messages` finds by sender, recipient, time, subject substring,
+  status and attachment hash, in table, json and csv, and treats SQL
+  metacharacters in filters as plain text.
+Last line: "N passed, N failed"; exit 1 on failure.
+"""
+import csv
+import glob
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+passed = failed = 0
+
+
+def check(what, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {what} {detail}")
+
+
+def run(args, cwd=None):
+    return subprocess.run(args, capture_output=True, cwd=cwd, check=False)
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    caps = sorted(glob.glob(os.path.join(ROOT, "tests/pcap/own/*/input.pcap")))
+    caps.append(os.path.join(ROOT, "tests/pcap/peers/zeek-smtp.pcap"))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "t.db")
+        recs = []
+        for cap in caps:
+            out = run([binary, "read", "-q", "--sensor", "s1",
+                       "-o", "sqlite:" + db, "-o", "json:-", cap])
+            check(f"read {os.path.basename(os.path.dirname(cap))}",
+                  out.returncode == 0, out.stderr.decode())
+            recs += [json.loads(l) for l in out.stdout.decode().splitlines()]
+        con = sqlite3.connect(db)
+        con.text_factory = bytes
+        n = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+        # The reordered copy of a capture has the same records: stored once.
+        distinct = len({(r["session"], r["trans_depth"]) for r in recs})
+        check("one message row per record, none twice", n == distinct,
+              f"{n} != {distinct}")
+        for r in recs:
+            row = con.execute(
+                "SELECT m.id, m.mail_from, m.status, m.size, m.subject, "
+                "m.last_reply, m.helo FROM messages m JOIN sessions s ON "
+                "s.id = m.session_id WHERE s.uid = ? AND m.trans_depth = ?",
+                (r["session"], r["trans_depth"])).fetchone()
+            if row is None:
+                check("message row", False, r["session"])
+                continue
+            mid = row[0]
+            dec = lambda v: v.decode("utf-8", "replace") if v is not None else None
+            hdr = r.get("header") or {}
+            check("mail_from", dec(row[1]) == r["mail_from"])
+            check("status", dec(row[2]) == r["status"])
+            check("size", row[3] == r["size"])
+            check("subject", dec(row[4]) == hdr.get("subject"))
+            check("last_reply", dec(row[5]) == r["last_reply"])
+            check("helo", dec(row[6]) == r["helo"])
+            rc = con.execute("SELECT addr, code FROM recipients WHERE "
+                             "message_id = ? ORDER BY id", (mid,)).fetchall()
+            check("recipients", [(dec(a), c) for a, c in rc] ==
+                  [(x["addr"], x["code"]) for x in r["rcpt"]])
+            at = con.execute("SELECT filename, size, sha256 FROM attachments "
+                             "WHERE message_id = ? ORDER BY id", (mid,)).fetchall()
+            check("attachments", [(dec(f), s, dec(h)) for f, s, h in at] ==
+                  [(a["filename"], a["size"], a["sha256"])
+                   for a in r["attachments"]])
+        uids = {r["session"] for r in recs}
+        srows = dict(con.execute("SELECT uid, transactions FROM sessions"))
+        for u in uids:
+            want = max(r["trans_depth"] for r in recs if r["session"] == u)
+            check("session row", srows.get(u.encode()) == want,
+                  f"{u}: {srows.get(u.encode())} != {want}")
+        check("one sensor", con.execute("SELECT count(*) FROM sensors")
+              .fetchone()[0] == 1)
+        con.close()
+
+        # Again into the same database: more rows, same schema, same sensor.
+        out = run([binary, "read", "-q", "--sensor", "s1", "-o",
+                   "sqlite:" + db, caps[0]])
+        check("read into an existing database", out.returncode == 0,
+              out.stderr.decode())
+        con = sqlite3.connect(db)
+        check("schema version 1", con.execute(
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 1)
+        check("nothing stored twice", con.execute(
+            "SELECT count(*) FROM messages").fetchone()[0] == distinct)
+        con.close()
+
+        # query messages
+        def q(*args):
+            o = run([binary, "query", "--db", db, "messages", *args])
+            return o.returncode, o.stdout.decode("utf-8", "replace")
+
+        rc, txt = q("--format", "json")
+        rows = [json.loads(l) for l in txt.splitlines()]
+        check("query all", rc == 0 and len(rows) == distinct,
+              f"{rc} {len(rows)}")
+        r0 = next(r for r in recs if r["attachments"])
+        rc, txt = q("--from", r0["mail_from"].upper(), "--format", "json")
+        check("query --from (any case)", rc == 0 and all(
+            json.loads(l)["mail_from"] == r0["mail_from"]
+            for l in txt.splitlines()) and txt != "")
+        rc, txt = q("--rcpt", r0["rcpt"][0]["addr"], "--format", "csv")
+        rows = list(csv.reader(io.StringIO(txt)))
+        check("query --rcpt csv", rc == 0 and len(rows) >= 2 and
+              rows[0][0] == "ts")
+        rc, txt = q("--attachment-sha256", r0["attachments"][0]["sha256"],
+                    "--format", "json")
+        check("query --attachment-sha256", rc == 0 and any(
+            json.loads(l)["ts"] == r0["ts"] for l in txt.splitlines()))
+        rc, txt = q("--subject", "' OR 1=1 --", "--format", "json")
+        check("SQL metacharacters in a filter are text", rc == 0 and txt == "")
+        rc, txt = q("--since", "2100", "--format", "json")
+        check("query --since", rc == 0 and txt == "")
+        rc, txt = q("--status", "accepted")
+        check("table output", rc == 0 and txt.splitlines()[0].startswith("ts "))
+
+        # Default output: smtpsniff.db in the working directory.
+        out = run([binary, "read", "-q", caps[0]], cwd=tmp)
+        check("default sqlite:smtpsniff.db", out.returncode == 0 and
+              os.path.exists(os.path.join(tmp, "smtpsniff.db")))
+
+        # A newer schema is refused; an older (empty) one is migrated.
+        newer = os.path.join(tmp, "newer.db")
+        con = sqlite3.connect(newer)
+        con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        con.execute("INSERT INTO schema_version VALUES (99)")
+        con.commit()
+        con.close()
+        out = run([binary, "read", "-q", "-o", "sqlite:" + newer, caps[0]])
+        check("newer schema refused", out.returncode == 2 and
+              b"newer" in out.stderr, out.stderr.decode())
+        older = os.path.join(tmp, "older.db")
+        con = sqlite3.connect(older)
+        con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        con.commit()
+        con.close()
+        out = run([binary, "read", "-q", "-o", "sqlite:" + older, caps[0]])
+        con = sqlite3.connect(older)
+        check("older schema migrated", out.returncode == 0 and con.execute(
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 1 and
+            con.execute("SELECT count(*) FROM messages").fetchone()[0] > 0)
+        con.close()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+main()
