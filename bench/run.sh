@@ -148,6 +148,11 @@ if ((have_sniff)); then
   timeit "flows no-hash" "$capture" "$sniff_bin" flows --no-hash "$capture"
   # SMTP and MIME, the records written as JSON; target read <= 2 x floor.
   timeit "read json" "$capture" "$sniff_bin" read -q -o json:/dev/null "$capture"
+  # Into SQLite (a fresh database each time); target >= 100000 tx/s.
+  sqlite_db=$(mktemp -u /tmp/smtpsniff-bench-XXXXXX.db)
+  timeit "read sqlite" "$capture" sh -c 'rm -f "$1"*; exec "$2" read -q -o "sqlite:$1" "$3"' \
+    sh "$sqlite_db" "$sniff_bin" "$capture"
+  rm -f "$sqlite_db"*
 fi
 timeit "floor (half)" "$half"    "$floor_bin" "$half"
 if ((have_sniff)); then
@@ -220,6 +225,9 @@ if [[ -n ${status['read json']:-} && ${status['read json']} == ok ]]; then
   echo "target read <= 2 x floor:  $r x  $(awk -v r="$r" 'BEGIN { print (r <= 2) ? "PASS" : "FAIL" }')"
   if [[ ${status['read (half)']:-} == ok ]]; then
     echo "read peak RSS: full $((rss['read json'])) KB, half $((rss['read (half)'])) KB"
+  fi
+  if [[ ${status['read sqlite']:-} == ok ]]; then
+    echo "read into SQLite: $(awk -v n="$transactions" -v t="${wall['read sqlite']}" 'BEGIN { printf "%.0f", n / t }') transactions/s end to end (target 100000)"
   fi
   echo "read records: $read_lines, accepted $read_accepted (generator sent $transactions transactions)" \
        "$([[ $read_accepted == "$transactions" ]] && echo "ALL FOUND" || echo "MISSING SOME")"

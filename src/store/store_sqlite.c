@@ -17,6 +17,7 @@
 #include "store.h"
 
 #define STORE_BATCH	2000	/* records per transaction */
+#define SID_CACHE	4096	/* session uid -> row id, direct-mapped */
 
 /*
  * The schema, version by version: migrations[v] takes a database at
@@ -125,6 +126,10 @@ struct store {
 	int64_t		 sensor_id;
 	unsigned	 in_batch;
 	bool		 failed;
+	struct {
+		char	 uid[24];
+		int64_t	 id;
+	}		 sid[SID_CACHE];	/* saves a SELECT per row */
 	struct dbuf	 tmp;		/* JSON lists, ISO times */
 };
 
@@ -320,8 +325,13 @@ session_row(struct store *s, const struct record_conn *c)
 	sqlite3_stmt *q = s->st[ST_SESSION_GET];
 	char ip[64];
 	int64_t id = -1;
-	unsigned i;
+	unsigned i, slot = 0;
 
+	for (i = 0; c->uid[i] != '\0'; i++)
+		slot = slot * 31 + (unsigned char)c->uid[i];
+	slot %= SID_CACHE;
+	if (strcmp(s->sid[slot].uid, c->uid) == 0)
+		return s->sid[slot].id;
 	sqlite3_reset(q);
 	sqlite3_bind_int64(q, 1, s->sensor_id);
 	sqlite3_bind_text(q, 2, c->uid, -1, SQLITE_STATIC);
@@ -329,7 +339,7 @@ session_row(struct store *s, const struct record_conn *c)
 		id = sqlite3_column_int64(q, 0);
 	sqlite3_reset(q);
 	if (id >= 0)
-		return id;
+		goto cache;
 	q = s->st[ST_SESSION_NEW];
 	sqlite3_reset(q);
 	sqlite3_bind_int64(q, 1, s->sensor_id);
@@ -354,7 +364,11 @@ session_row(struct store *s, const struct record_conn *c)
 	sqlite3_bind_text(q, 8, ip, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return sql_fail(s, "sessions");
-	return sqlite3_last_insert_rowid(s->db);
+	id = sqlite3_last_insert_rowid(s->db);
+cache:
+	snprintf(s->sid[slot].uid, sizeof(s->sid[slot].uid), "%s", c->uid);
+	s->sid[slot].id = id;
+	return id;
 }
 
 /* JSON array text of a mime address list's bare addresses. */
