@@ -1,9 +1,8 @@
 /*
  * query.c: `smtpsniff query [--db PATH] REPORT [filters] [--format F]`:
- * search what `read` stored. This increment has the SQLite store and the
- * messages report; the other reports (sessions, senders, servers,
- * rejections, attachments, alerts) and the server databases come with
- * the rest of the storage issue. SQL is fixed text with bound parameters:
+ * search what `read` stored (the SQLite store; the server databases come
+ * next). Reports are data: fixed SQL, column names, and which columns the
+ * CIDR filters look at. SQL is fixed text with bound parameters:
  * nothing the user or the network wrote is ever spliced into it.
  */
 #include <arpa/inet.h>
@@ -18,7 +17,7 @@
 #include "common/json.h"
 
 #define MAX_ROWS_DEFAULT	1000
-#define CELL_MAX		60	/* table output: longer cells cut */
+#define CELL_MAX		64	/* table output: longer cells cut */
 
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 
@@ -36,11 +35,114 @@ struct filters {
 	long		 limit;
 };
 
-static const char *const msg_cols[] = {
-	"ts", "client", "server", "helo", "mail_from", "rcpt", "status",
-	"size", "subject", "attachments",
+/*
+ * A report: fixed SQL with numbered parameters ?1..?8 (the filters, NULL
+ * when not given: ?1 from, ?2 rcpt, ?3 since, ?4 until, ?5 subject LIKE,
+ * ?6 status, ?7 helo, ?8 sha256), its column names, which columns are
+ * numbers (JSON), and which hold the client and server address for the
+ * CIDR filters (-1: none). The SQL produces the columns directly.
+ */
+struct report {
+	const char	*name;
+	const char	*sql;
+	const char	*cols[12];
+	unsigned	 ncols;
+	uint32_t	 numeric;	/* bit per column */
+	int		 client_col;
+	int		 server_col;
 };
-#define NCOLS	(sizeof(msg_cols) / sizeof(msg_cols[0]))
+
+/* "ip:port", IPv6 in brackets (RFC 3986 §3.2.2 style). */
+#define EP(ip, port) \
+	" CASE WHEN instr(" ip ", ':') > 0 THEN '[' || " ip " || ']:' ||" \
+	" " port " ELSE " ip " || ':' || " port " END"
+
+#define MSG_WHERE \
+	" WHERE (?1 IS NULL OR m.mail_from = ?1 COLLATE NOCASE)" \
+	" AND (?2 IS NULL OR EXISTS (SELECT 1 FROM recipients r" \
+	"   WHERE r.message_id = m.id AND r.addr = ?2 COLLATE NOCASE))" \
+	" AND (?3 IS NULL OR m.ts >= ?3)" \
+	" AND (?4 IS NULL OR m.ts < ?4)" \
+	" AND (?5 IS NULL OR m.subject LIKE ?5 ESCAPE '\\')" \
+	" AND (?6 IS NULL OR m.status = ?6)" \
+	" AND (?7 IS NULL OR m.helo = ?7 COLLATE NOCASE)" \
+	" AND (?8 IS NULL OR EXISTS (SELECT 1 FROM attachments a" \
+	"   WHERE a.message_id = m.id AND a.sha256 = lower(?8)))"
+
+static const struct report reports[] = {
+	{ "messages",
+	  "SELECT m.ts," EP("s.client_ip", "s.client_port") ","
+	  EP("s.server_ip", "s.server_port") ","
+	  " m.helo, m.mail_from,"
+	  " (SELECT group_concat(r.addr || ':' || coalesce(r.code, '-'),"
+	  "   ' ') FROM recipients r WHERE r.message_id = m.id),"
+	  " m.status, m.size, m.subject,"
+	  " (SELECT count(*) FROM attachments a WHERE a.message_id = m.id)"
+	  " FROM messages m JOIN sessions s ON s.id = m.session_id"
+	  MSG_WHERE " ORDER BY m.ts, m.id",
+	  { "ts", "client", "server", "helo", "mail_from", "rcpt", "status",
+	    "size", "subject", "attachments" }, 10, 1u << 7 | 1u << 9, 1, 2 },
+	{ "sessions",
+	  "SELECT s.ts_first, s.ts_last," EP("s.client_ip", "s.client_port")
+	  "," EP("s.server_ip", "s.server_port") ", s.helo, s.tls,"
+	  " s.auth_mechanism, s.auth_result, s.transactions, s.end_state,"
+	  " s.gaps, s.anomalies FROM sessions s"
+	  " WHERE (?3 IS NULL OR s.ts_first >= ?3)"
+	  " AND (?4 IS NULL OR s.ts_first < ?4)"
+	  " AND (?7 IS NULL OR s.helo = ?7 COLLATE NOCASE)"
+	  " ORDER BY s.ts_first, s.id",
+	  { "ts_first", "ts_last", "client", "server", "helo", "tls",
+	    "auth", "auth_result", "transactions", "end_state", "gaps",
+	    "anomalies" }, 12, 1u << 5 | 1u << 8 | 1u << 10, 2, 3 },
+	{ "senders",
+	  "SELECT m.mail_from, count(DISTINCT m.id), count(DISTINCT r.addr),"
+	  " count(DISTINCT s.client_ip), min(m.ts), max(m.ts)"
+	  " FROM messages m JOIN sessions s ON s.id = m.session_id"
+	  " LEFT JOIN recipients r ON r.message_id = m.id"
+	  MSG_WHERE " GROUP BY m.mail_from"
+	  " ORDER BY count(DISTINCT m.id) DESC, count(DISTINCT r.addr) DESC",
+	  { "mail_from", "messages", "recipients", "clients", "first",
+	    "last" }, 6, 1u << 1 | 1u << 2 | 1u << 3, -1, -1 },
+	{ "servers",
+	  "SELECT s.server_ip, s.server_port, count(*),"
+	  " count(DISTINCT s.client_ip), sum(s.transactions),"
+	  " min(s.ts_first), max(s.ts_first) FROM sessions s"
+	  " WHERE (?3 IS NULL OR s.ts_first >= ?3)"
+	  " AND (?4 IS NULL OR s.ts_first < ?4)"
+	  " GROUP BY s.server_ip, s.server_port"
+	  " ORDER BY count(DISTINCT s.client_ip) DESC, count(*) DESC",
+	  { "server", "port", "sessions", "clients", "transactions",
+	    "first", "last" }, 7, 1u << 1 | 1u << 2 | 1u << 3 | 1u << 4,
+	  -1, 0 },
+	{ "rejections",
+	  "SELECT s.client_ip, count(*), count(DISTINCT r.addr),"
+	  " group_concat(DISTINCT r.code), min(m.ts), max(m.ts)"
+	  " FROM recipients r JOIN messages m ON m.id = r.message_id"
+	  " JOIN sessions s ON s.id = m.session_id"
+	  " WHERE r.accepted = 0 AND r.code IS NOT NULL"
+	  " AND (?3 IS NULL OR m.ts >= ?3) AND (?4 IS NULL OR m.ts < ?4)"
+	  " GROUP BY s.client_ip ORDER BY count(*) DESC",
+	  { "client", "rejected", "addresses", "codes", "first", "last" },
+	  6, 1u << 1 | 1u << 2, 0, -1 },
+	{ "attachments",
+	  "SELECT a.sha256, group_concat(DISTINCT a.filename),"
+	  " max(a.size), count(DISTINCT m.id), count(DISTINCT s.client_ip),"
+	  " group_concat(DISTINCT s.client_ip), min(m.ts), max(m.ts)"
+	  " FROM attachments a JOIN messages m ON m.id = a.message_id"
+	  " JOIN sessions s ON s.id = m.session_id"
+	  " WHERE (?3 IS NULL OR m.ts >= ?3) AND (?4 IS NULL OR m.ts < ?4)"
+	  " AND (?8 IS NULL OR a.sha256 = lower(?8))"
+	  " GROUP BY a.sha256"
+	  " ORDER BY count(DISTINCT s.client_ip) DESC, count(*) DESC",
+	  { "sha256", "filenames", "size", "messages", "hosts", "clients",
+	    "first", "last" }, 8, 1u << 2 | 1u << 3 | 1u << 4, -1, -1 },
+	{ "alerts",
+	  "SELECT a.ts, a.kind, a.severity, a.host, a.session_uid, a.detail"
+	  " FROM alerts a WHERE (?3 IS NULL OR a.ts >= ?3)"
+	  " AND (?4 IS NULL OR a.ts < ?4) ORDER BY a.ts, a.id",
+	  { "ts", "kind", "severity", "host", "session", "detail" }, 6,
+	  1u << 2, -1, -1 },
+};
 
 static int
 parse_cidr(const char *s, struct cidr *c)
@@ -116,9 +218,10 @@ like_pattern(const char *s)
 	return p;
 }
 
-/* A bound value: text, or NULL. */
+/* The rows of a report, every cell text or NULL. */
 struct rowset {
-	char	**cell;		/* nrows * NCOLS */
+	const struct report *rep;
+	char	**cell;		/* nrows * ncols */
 	size_t	  nrows;
 	size_t	  cap;
 };
@@ -126,16 +229,17 @@ struct rowset {
 static int
 add_row(struct rowset *rs, char **vals)
 {
-	char **nc;
+	unsigned nc = rs->rep->ncols;
+	char **ncell;
 
 	if (rs->nrows == rs->cap) {
 		rs->cap = rs->cap ? rs->cap * 2 : 64;
-		if ((nc = realloc(rs->cell, rs->cap * NCOLS *
-		    sizeof(*nc))) == NULL)
+		if ((ncell = realloc(rs->cell, rs->cap * nc *
+		    sizeof(*ncell))) == NULL)
 			return -1;
-		rs->cell = nc;
+		rs->cell = ncell;
 	}
-	memcpy(rs->cell + rs->nrows * NCOLS, vals, NCOLS * sizeof(*vals));
+	memcpy(rs->cell + rs->nrows * nc, vals, nc * sizeof(*vals));
 	rs->nrows++;
 	return 0;
 }
@@ -156,37 +260,48 @@ col_dup(sqlite3_stmt *q, int i)
 	return d;
 }
 
-static int
-query_messages(sqlite3 *db, const struct filters *f, struct rowset *out)
+/* The address part of "ip:port", "[ip6]:port" or a bare address. */
+static void
+addr_of(const char *v, char out[64])
 {
-	static const char sql[] =
-	    "SELECT m.ts, s.client_ip, s.client_port, s.server_ip,"
-	    " s.server_port, m.helo, m.mail_from,"
-	    " (SELECT group_concat(r.addr || ':' || coalesce(r.code, '-'),"
-	    "   ' ') FROM recipients r WHERE r.message_id = m.id),"
-	    " m.status, m.size, m.subject,"
-	    " (SELECT count(*) FROM attachments a WHERE a.message_id = m.id)"
-	    " FROM messages m JOIN sessions s ON s.id = m.session_id"
-	    " WHERE (?1 IS NULL OR m.mail_from = ?1 COLLATE NOCASE)"
-	    " AND (?2 IS NULL OR EXISTS (SELECT 1 FROM recipients r"
-	    "   WHERE r.message_id = m.id AND r.addr = ?2 COLLATE NOCASE))"
-	    " AND (?3 IS NULL OR m.ts >= ?3)"
-	    " AND (?4 IS NULL OR m.ts < ?4)"
-	    " AND (?5 IS NULL OR m.subject LIKE ?5 ESCAPE '\\')"
-	    " AND (?6 IS NULL OR m.status = ?6)"
-	    " AND (?7 IS NULL OR m.helo = ?7 COLLATE NOCASE)"
-	    " AND (?8 IS NULL OR EXISTS (SELECT 1 FROM attachments a"
-	    "   WHERE a.message_id = m.id AND a.sha256 = lower(?8)))"
-	    " ORDER BY m.ts, m.id";
+	const char *colon;
+	size_t n;
+
+	if (v == NULL) {
+		out[0] = '\0';
+		return;
+	}
+	if (v[0] == '[' && (colon = strchr(v, ']')) != NULL) {
+		n = (size_t)(colon - v - 1);
+		v++;
+	} else if ((colon = strchr(v, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		n = (size_t)(colon - v);
+	} else {
+		n = strlen(v);
+	}
+	if (n > 63)
+		n = 63;
+	memcpy(out, v, n);
+	out[n] = '\0';
+}
+
+static int
+run_report(sqlite3 *db, const struct report *rep, const struct filters *f,
+    struct rowset *out)
+{
 	sqlite3_stmt *q;
-	char *like = NULL, *vals[NCOLS], ep[80];
-	int rc, i;
+	char *like = NULL, *vals[12], a[64];
+	unsigned c;
+	int rc;
 	long n = 0;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+	out->rep = rep;
+	if (sqlite3_prepare_v2(db, rep->sql, -1, &q, NULL) != SQLITE_OK) {
 		log_warnx("query: %s", sqlite3_errmsg(db));
 		return -1;
 	}
+	/* Unused parameters are simply not in the statement. */
 	sqlite3_bind_text(q, 1, f->from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, f->rcpt, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, f->since, -1, SQLITE_STATIC);
@@ -197,31 +312,23 @@ query_messages(sqlite3 *db, const struct filters *f, struct rowset *out)
 	sqlite3_bind_text(q, 7, f->helo, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 8, f->sha256, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW && n < f->limit) {
-		const char *cip = (const char *)sqlite3_column_text(q, 1);
-		const char *sip = (const char *)sqlite3_column_text(q, 3);
-
-		if (!cidr_match(&f->client, cip ? cip : "") ||
-		    !cidr_match(&f->server, sip ? sip : ""))
-			continue;
-		vals[0] = col_dup(q, 0);
-		snprintf(ep, sizeof(ep), strchr(cip ? cip : "", ':') ?
-		    "[%s]:%d" : "%s:%d", cip ? cip : "",
-		    sqlite3_column_int(q, 2));
-		vals[1] = strdup(ep);
-		snprintf(ep, sizeof(ep), strchr(sip ? sip : "", ':') ?
-		    "[%s]:%d" : "%s:%d", sip ? sip : "",
-		    sqlite3_column_int(q, 4));
-		vals[2] = strdup(ep);
-		vals[3] = col_dup(q, 5);
-		vals[4] = col_dup(q, 6);
-		vals[5] = col_dup(q, 7);
-		vals[6] = col_dup(q, 8);
-		vals[7] = col_dup(q, 9);
-		vals[8] = col_dup(q, 10);
-		vals[9] = col_dup(q, 11);
+		if (rep->client_col >= 0) {
+			addr_of((const char *)sqlite3_column_text(q,
+			    rep->client_col), a);
+			if (!cidr_match(&f->client, a))
+				continue;
+		}
+		if (rep->server_col >= 0) {
+			addr_of((const char *)sqlite3_column_text(q,
+			    rep->server_col), a);
+			if (!cidr_match(&f->server, a))
+				continue;
+		}
+		for (c = 0; c < rep->ncols; c++)
+			vals[c] = col_dup(q, (int)c);
 		if (add_row(out, vals) == -1) {
-			for (i = 0; i < (int)NCOLS; i++)
-				free(vals[i]);
+			for (c = 0; c < rep->ncols; c++)
+				free(vals[c]);
 			break;
 		}
 		n++;
@@ -268,7 +375,9 @@ print_cell(FILE *fp, const char *s, size_t width)
 static void
 print_table(FILE *fp, const struct rowset *rs)
 {
-	size_t w[NCOLS], r, c, l;
+	const size_t NCOLS = rs->rep->ncols;
+	const char *const *msg_cols = rs->rep->cols;
+	size_t w[12], r, c, l;
 
 	for (c = 0; c < NCOLS; c++)
 		w[c] = strlen(msg_cols[c]);
@@ -297,6 +406,8 @@ print_table(FILE *fp, const struct rowset *rs)
 static void
 print_csv(FILE *fp, const struct rowset *rs)
 {
+	const size_t NCOLS = rs->rep->ncols;
+	const char *const *msg_cols = rs->rep->cols;
 	size_t r, c;
 	const char *v;
 
@@ -326,6 +437,8 @@ print_csv(FILE *fp, const struct rowset *rs)
 static int
 print_json(FILE *fp, const struct rowset *rs)
 {
+	const size_t NCOLS = rs->rep->ncols;
+	const char *const *msg_cols = rs->rep->cols;
 	struct dbuf b;
 	size_t r, c;
 	const char *v;
@@ -341,7 +454,7 @@ print_json(FILE *fp, const struct rowset *rs)
 			json_key(&b, msg_cols[c]);
 			if (v == NULL)
 				dbuf_addlit(&b, "null");
-			else if (c == 7 || c == 9)	/* size, attachments */
+			else if (rs->rep->numeric & (1u << c))
 				dbuf_adds(&b, v);
 			else
 				json_cstr(&b, v);
@@ -359,14 +472,18 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: smtpsniff query [--db PATH] messages [filters]\n"
+	    "usage: smtpsniff query [--db PATH] REPORT [filters]\n"
 	    "       [--format table|json|csv] [--limit N]\n"
 	    "  --db PATH          the database (sqlite:PATH or PATH;\n"
 	    "                     default smtpsniff.db)\n"
 	    "  filters: --from ADDR --rcpt ADDR --client CIDR --server CIDR\n"
 	    "           --since TIME --until TIME (UTC, ISO 8601 prefix)\n"
 	    "           --subject TEXT (substring) --status STATUS\n"
-	    "           --helo NAME --attachment-sha256 HEX\n");
+	    "           --helo NAME --attachment-sha256 HEX\n"
+	    "  reports: messages, sessions, senders (top senders), servers\n"
+	    "           (every SMTP server seen, by clients), rejections\n"
+	    "           (rejected recipients by client), attachments (by\n"
+	    "           hash: which hosts sent the same file), alerts\n");
 }
 
 int
@@ -390,7 +507,8 @@ cli_query(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct filters f;
-	struct rowset rs = { NULL, 0, 0 };
+	struct rowset rs = { NULL, NULL, 0, 0 };
+	const struct report *rep = NULL;
 	const char *db_path = "smtpsniff.db";
 	enum fmt fmt = FMT_TABLE;
 	sqlite3 *db = NULL;
@@ -457,9 +575,12 @@ cli_query(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[optind], "messages") != 0) {
-		log_warnx("%s: unknown report (this version has: messages)",
-		    argv[optind]);
+	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++)
+		if (strcmp(argv[optind], reports[i].name) == 0)
+			rep = &reports[i];
+	if (rep == NULL) {
+		log_warnx("%s: unknown report (messages, sessions, senders, "
+		    "servers, rejections, attachments, alerts)", argv[optind]);
 		return 2;
 	}
 	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
@@ -468,7 +589,7 @@ cli_query(int argc, char **argv)
 		    "cannot open");
 		goto done;
 	}
-	if (query_messages(db, &f, &rs) == -1)
+	if (run_report(db, rep, &f, &rs) == -1)
 		goto done;
 	switch (fmt) {
 	case FMT_TABLE:
@@ -483,7 +604,7 @@ cli_query(int argc, char **argv)
 	}
 	rc = fflush(stdout) == 0 ? 0 : 2;
 done:
-	for (i = 0; i < rs.nrows * NCOLS; i++)
+	for (i = 0; rep != NULL && i < rs.nrows * rep->ncols; i++)
 		free(rs.cell[i]);
 	free(rs.cell);
 	sqlite3_close(db);

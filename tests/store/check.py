@@ -141,6 +141,44 @@ def main():
         rc, txt = q("--status", "accepted")
         check("table output", rc == 0 and txt.splitlines()[0].startswith("ts "))
 
+        # The other reports.
+        def qj(report, *args):
+            o = run([binary, "query", "--db", db, report, "--format",
+                     "json", *args])
+            return o.returncode, [json.loads(l) for l in
+                                  o.stdout.decode().splitlines()]
+
+        rc, rows = qj("rejections")
+        rej = [(x["addr"], x["code"]) for r in recs for x in r["rcpt"]
+               if x["code"] is not None and not 200 <= x["code"] < 300]
+        check("rejections: every refused RCPT counted", rc == 0 and
+              sum(x["rejected"] for x in rows) == len(
+                  {(r["session"], r["trans_depth"], x["addr"])
+                   for r in recs for x in r["rcpt"]
+                   if x["code"] is not None and not 200 <= x["code"] < 300}),
+              f"{rows} vs {rej}")
+        rc, rows = qj("attachments", "--attachment-sha256",
+                      r0["attachments"][0]["sha256"])
+        check("attachments report by hash", rc == 0 and len(rows) == 1 and
+              rows[0]["filenames"] == r0["attachments"][0]["filename"] and
+              rows[0]["hosts"] >= 1)
+        rc, rows = qj("servers")
+        servers = {(r["server"]["ip"], r["server"]["port"]) for r in recs}
+        check("servers report: every server seen", rc == 0 and
+              {(x["server"], x["port"]) for x in rows} >= servers)
+        rc, rows = qj("senders")
+        check("senders report sorted by messages", rc == 0 and rows and
+              rows == sorted(rows, key=lambda x: -x["messages"]))
+        rc, rows = qj("sessions", "--client", "127.0.0.0/8")
+        check("sessions report, client CIDR", rc == 0 and rows and all(
+            x["client"].startswith("127.") or x["client"].startswith("[")
+            for x in rows))
+        rc, rows = qj("sessions", "--client", "::1/128")
+        check("sessions report, IPv6 CIDR", rc == 0 and rows and all(
+            x["client"].startswith("[::1]") for x in rows))
+        rc, rows = qj("alerts")
+        check("alerts report (empty until detection)", rc == 0 and rows == [])
+
         # Default output: smtpsniff.db in the working directory.
         out = run([binary, "read", "-q", caps[0]], cwd=tmp)
         check("default sqlite:smtpsniff.db", out.returncode == 0 and
