@@ -95,33 +95,6 @@ attachments(struct dbuf *b, const struct mime_result *m)
 	dbuf_addc(b, ']');
 }
 
-static void
-anomalies(struct dbuf *b, const struct record *r)
-{
-	int i, n = 0;
-
-	json_key(b, "anomalies");
-	dbuf_addc(b, '[');
-	for (i = 0; i < SMTP_EV_MAX; i++) {
-		if (r->events[i] == 0)
-			continue;
-		if (n++ > 0)
-			dbuf_addc(b, ',');
-		json_cstr(b, smtp_event_name((enum smtp_event)i));
-	}
-	for (i = 0; r->mime != NULL && i < MIME_EV_MAX; i++) {
-		if (r->mime->events[i] == 0)
-			continue;
-		if (n++ > 0)
-			dbuf_addc(b, ',');
-		/* "mime_" keeps them apart from the SMTP events' names. */
-		dbuf_addlit(b, "\"mime_");
-		dbuf_adds(b, mime_event_name((enum mime_event)i));
-		dbuf_addc(b, '"');
-	}
-	dbuf_addc(b, ']');
-}
-
 int
 output_native(struct dbuf *b, const struct record *r, uint64_t nth)
 {
@@ -199,8 +172,8 @@ output_native(struct dbuf *b, const struct record *r, uint64_t nth)
 		dbuf_addlit(b, "null");
 	dbuf_addc(b, ',');
 	attachments(b, r->mime);
-	dbuf_addc(b, ',');
-	anomalies(b, r);
+	dbuf_addlit(b, ",\"anomalies\":");
+	record_anomalies_json(b, r->events, r->mime);
 	dbuf_addlit(b, "}\n");
 	return dbuf_status(b);
 }

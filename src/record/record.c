@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "record.h"
 
 #define TX_MAX		8	/* transactions in flight at once */
@@ -1014,4 +1015,35 @@ record_auth_name(enum record_auth a)
 	case RECORD_AUTH_UNKNOWN:	return "unknown";
 	}
 	return "unknown";
+}
+
+/*
+ * The anomaly names as a JSON array: the SMTP events seen, then the MIME
+ * parser's with a "mime_" prefix (some names exist in both layers).
+ * Shared by the JSON records and the databases' anomalies columns.
+ */
+int
+record_anomalies_json(struct dbuf *b, const uint32_t *events,
+    const struct mime_result *m)
+{
+	int i, n = 0;
+
+	dbuf_addc(b, '[');
+	for (i = 0; i < SMTP_EV_MAX; i++) {
+		if (events[i] == 0)
+			continue;
+		if (n++ > 0)
+			dbuf_addc(b, ',');
+		json_cstr(b, smtp_event_name((enum smtp_event)i));
+	}
+	for (i = 0; m != NULL && i < MIME_EV_MAX; i++) {
+		if (m->events[i] == 0)
+			continue;
+		if (n++ > 0)
+			dbuf_addc(b, ',');
+		dbuf_addlit(b, "\"mime_");
+		dbuf_adds(b, mime_event_name((enum mime_event)i));
+		dbuf_addc(b, '"');
+	}
+	return dbuf_addc(b, ']');
 }

@@ -131,6 +131,9 @@ void		 record_session_get_info(const struct record_session *,
 bool		 record_session_is_over(const struct record_session *);
 
 const char	*record_status_name(enum record_status);
+struct dbuf;
+int		 record_anomalies_json(struct dbuf *, const uint32_t *events,
+		    const struct mime_result *);
 const char	*record_auth_name(enum record_auth);
 
 #endif /* SMTPSNIFF_RECORD_H */

@@ -389,32 +389,6 @@ addr_json(struct dbuf *b, const struct mime_addr_list *l)
 	dbuf_addc(b, ']');
 }
 
-static void
-events_json(struct dbuf *b, const uint32_t *ev, const struct mime_result *m)
-{
-	int i, n = 0;
-
-	dbuf_reset(b);
-	dbuf_addc(b, '[');
-	for (i = 0; i < SMTP_EV_MAX; i++) {
-		if (ev[i] == 0)
-			continue;
-		if (n++ > 0)
-			dbuf_addc(b, ',');
-		json_cstr(b, smtp_event_name((enum smtp_event)i));
-	}
-	for (i = 0; m != NULL && i < MIME_EV_MAX; i++) {
-		if (m->events[i] == 0)
-			continue;
-		if (n++ > 0)
-			dbuf_addc(b, ',');
-		dbuf_addlit(b, "\"mime_");
-		dbuf_adds(b, mime_event_name((enum mime_event)i));
-		dbuf_addc(b, '"');
-	}
-	dbuf_addc(b, ']');
-}
-
 /* Write one transaction: its message row, recipients and attachments. */
 int
 store_put_record(struct store *s, const struct record *r)
@@ -466,7 +440,8 @@ store_put_record(struct store *s, const struct record *r)
 		dbuf_addc(&s->tmp, ']');
 		bind_buf(q, 21, &s->tmp);
 	}
-	events_json(&s->tmp, r->events, r->mime);
+	dbuf_reset(&s->tmp);
+	record_anomalies_json(&s->tmp, r->events, r->mime);
 	bind_buf(q, 22, &s->tmp);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return sql_fail(s, "messages");
@@ -554,7 +529,8 @@ store_put_session(struct store *s, const struct store_session *ss)
 	bind_str(q, 9, ss->end_state);
 	sqlite3_bind_int64(q, 10, (sqlite3_int64)ss->gaps);
 	sqlite3_bind_int64(q, 11, (sqlite3_int64)ss->gap_bytes);
-	events_json(&s->tmp, ss->events, NULL);
+	dbuf_reset(&s->tmp);
+	record_anomalies_json(&s->tmp, ss->events, NULL);
 	bind_buf(q, 12, &s->tmp);
 	sqlite3_bind_int64(q, 13, sid);
 	if (sqlite3_step(q) != SQLITE_DONE)
