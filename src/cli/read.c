@@ -530,6 +530,12 @@ cli_read(int argc, char **argv)
 	/* Ends every connection at the end: their records are written. */
 	rc = cli_run_offline(cap, dec, ft);
 	for (i = 0; i < ctx->nout; i++) {
+		/* Nothing is lost silently: say what did not get written. */
+		if (output_lost(ctx->out[i]) > 0)
+			log_warnx("%s: %" PRIu64 " of %" PRIu64 " records NOT "
+			    "written", output_spec(ctx->out[i]),
+			    output_lost(ctx->out[i]),
+			    output_count(ctx->out[i]));
 		if (output_close(ctx->out[i]) == -1)
 			ctx->failed = 1;
 		ctx->out[i] = NULL;

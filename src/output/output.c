@@ -29,6 +29,7 @@ struct output {
 	bool			 own_fp;
 	struct dbuf		 line;
 	uint64_t		 records;
+	uint64_t		 lost;		/* records that could not go */
 	bool			 failed;
 };
 
@@ -105,6 +106,7 @@ output_write(struct output *o, const struct record *r)
 	if (o->store != NULL) {
 		if (store_put_record(o->store, r) == -1) {
 			o->failed = true;
+			o->lost++;
 			return -1;
 		}
 		return 0;
@@ -115,6 +117,7 @@ output_write(struct output *o, const struct record *r)
 			log_warnx("%s: a record could not be formatted "
 			    "(out of memory or over the line cap)", o->spec);
 		o->failed = true;
+		o->lost++;
 		dbuf_init(&o->line, 64u << 20);
 		return -1;
 	}
@@ -122,6 +125,7 @@ output_write(struct output *o, const struct record *r)
 		if (!o->failed)
 			log_warn("%s: write", o->spec);
 		o->failed = true;
+		o->lost++;
 		return -1;
 	}
 	return 0;
@@ -172,6 +176,12 @@ uint64_t
 output_count(const struct output *o)
 {
 	return o->records;
+}
+
+uint64_t
+output_lost(const struct output *o)
+{
+	return o->lost;
 }
 
 const char *

@@ -30,6 +30,8 @@ int		 output_session(struct output *, const struct store_session *);
 /* Flush and close; -1 if anything could not be written. */
 int		 output_close(struct output *);
 uint64_t	 output_count(const struct output *);
+/* Records that could not be written (a full disk, a failing database). */
+uint64_t	 output_lost(const struct output *);
 const char	*output_spec(const struct output *);
 
 #endif /* SMTPSNIFF_OUTPUT_H */

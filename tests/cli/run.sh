@@ -81,6 +81,14 @@ for line in open(sys.argv[1], encoding="utf-8"):
 assert n > 100, n
 PYEOF
 
+# A full disk is a clear error and a failing exit, never a silent loss.
+run read -q -o json:/dev/full "$src"
+check "full disk exits 2" test "$rc" -eq 2
+check "full disk says so" grep -q "No space left" "$T/err"
+run read -q -o sqlite:/nonexistent/dir/x.db "$src"
+check "unwritable database exits 2" test "$rc" -eq 2
+check "unwritable database is named" grep -q "/nonexistent/dir/x.db" "$T/err"
+
 # -q silences the summary.
 run flows -q "$src"
 check "-q prints no summary" test ! -s "$T/err"
