@@ -71,7 +71,6 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  host TEXT, session_uid TEXT, detail TEXT);"
 	"CREATE INDEX messages_ts ON messages(ts);"
 	"CREATE INDEX messages_from ON messages(mail_from);"
-	"CREATE INDEX messages_session ON messages(session_id);"
 	"CREATE INDEX recipients_addr ON recipients(addr);"
 	"CREATE INDEX recipients_message ON recipients(message_id);"
 	"CREATE INDEX attachments_sha256 ON attachments(sha256);"
