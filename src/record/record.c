@@ -452,10 +452,30 @@ static void
 merge_into(struct record_session *rs, struct tx *older, struct tx *newer)
 {
 	struct record_rcpt *nr;
-	size_t i;
+	size_t i, base = older->nrcpt;
 	unsigned k;
 
+	/*
+	 * Replies still to come for the newer one's commands now belong to
+	 * the older: re-point them, recipients to their new index.
+	 */
+	for (k = 0; k < SEQMAP; k++) {
+		struct seqmap *m = &rs->map[k];
+
+		if (m->tx_id != newer->id)
+			continue;
+		m->tx_id = older->id;
+		if (m->rcpt >= 0)
+			m->rcpt = base + (size_t)m->rcpt < LIMIT_SMTP_RCPT ?
+			    (int)(base + (size_t)m->rcpt) : -1;
+	}
 	for (i = 0; i < newer->nrcpt; i++) {
+		if (older->nrcpt >= LIMIT_SMTP_RCPT) {
+			/* The cap holds across merges too. */
+			older->rcpt_dropped++;
+			older->events[SMTP_EV_TOO_MANY_RECIPIENTS]++;
+			continue;	/* freed with newer below */
+		}
 		if (older->nrcpt == older->rcpt_cap) {
 			size_t ncap = older->rcpt_cap ? older->rcpt_cap * 2 : 4;
 
@@ -468,6 +488,7 @@ merge_into(struct record_session *rs, struct tx *older, struct tx *newer)
 		older->rcpt[older->nrcpt++] = newer->rcpt[i];
 		newer->rcpt[i].addr = NULL;
 	}
+	older->rcpt_dropped += newer->rcpt_dropped;
 	older->pending += newer->pending;
 	older->data_sent |= newer->data_sent;
 	older->bdat |= newer->bdat;
@@ -498,7 +519,7 @@ add_rcpt(struct record_session *rs, const struct smtp_cmd *c)
 	if (!t->has_mail)
 		t->events[SMTP_EV_OUT_OF_SEQUENCE]++;
 	t->pending++;
-	if (t->nrcpt == LIMIT_SMTP_RCPT) {
+	if (t->nrcpt >= LIMIT_SMTP_RCPT) {
 		t->rcpt_dropped++;
 		t->events[SMTP_EV_TOO_MANY_RECIPIENTS]++;
 		map_put(rs, c->seq, t, -1);

@@ -449,6 +449,33 @@ test_auth_user_only_when_asked_and_never_the_password(void **state)
 }
 
 static void
+test_nested_mail_refused_keeps_one_transaction(void **state)
+{
+	/* RFC 5321 §4.1.1.2: the 503'd MAIL does not end the transaction. */
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<alice@x>\r\nRCPT TO:<b@y>\r\n"
+		    "RCPT TO:<c@y>\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n250 ok\r\n" },
+		{ C, "MAIL FROM:<mallory@x>\r\nRCPT TO:<d@y>\r\n"
+		    "RCPT TO:<e@y>\r\nDATA\r\n" },
+		{ S, "503 5.5.1 nested MAIL command\r\n250 ok\r\n"
+		    "550 5.1.1 no e\r\n354 go\r\n" },
+		{ C, "hi\r\n.\r\n" },
+		{ S, "250 queued\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.status[0], RECORD_ACCEPTED);
+	has(j, "\"mail_from\":\"alice@x\"");
+	/* The merged recipients keep their own replies. */
+	has(j, "{\"addr\":\"b@y\",\"code\":250},{\"addr\":\"c@y\","
+	    "\"code\":250},{\"addr\":\"d@y\",\"code\":250},"
+	    "{\"addr\":\"e@y\",\"code\":550,\"enhanced\":\"5.1.1\"}");
+}
+
+static void
 test_rcpt_before_mail_is_out_of_sequence(void **state)
 {
 	static const struct step s[] = {
@@ -505,6 +532,7 @@ main(void)
 		cmocka_unit_test(test_starttls_gives_a_tls_record),
 		cmocka_unit_test(test_auth_mechanism_and_outcome_never_secret),
 		cmocka_unit_test(test_auth_user_only_when_asked_and_never_the_password),
+		cmocka_unit_test(test_nested_mail_refused_keeps_one_transaction),
 		cmocka_unit_test(test_rcpt_before_mail_is_out_of_sequence),
 		cmocka_unit_test(test_recipients_past_the_cap_are_counted),
 	};
