@@ -34,9 +34,21 @@ struct store_session {
 
 #define STORE_SCHEMA_VERSION	1
 
+/* A database backend, chosen by the spec's scheme. */
+struct store_backend {
+	const char	*scheme;	/* "sqlite:", "mysql://" */
+	void		*(*open)(const char *spec, const char *sensor,
+			    char err[ERRBUF_SIZE]);
+	int		 (*put_record)(void *, const struct record *);
+	int		 (*put_session)(void *, const struct store_session *);
+	int		 (*close)(void *);
+};
+
+extern const struct store_backend store_sqlite_backend;
+
 struct store;
 
-/* "sqlite:PATH". NULL with a message in err. */
+/* "sqlite:PATH" (more schemes to come). NULL with a message in err. */
 struct store	*store_open(const char *spec, const char *sensor,
 		    char err[ERRBUF_SIZE]);
 int		 store_put_record(struct store *, const struct record *);

@@ -118,7 +118,7 @@ static const char *const stmt_sql[ST_MAX] = {
 	    " size, sha256, truncated) VALUES (?, ?, ?, ?, ?, ?)",
 };
 
-struct store {
+struct sqlite_store {
 	char		*path;
 	sqlite3		*db;
 	sqlite3_stmt	*st[ST_MAX];
@@ -132,14 +132,8 @@ struct store {
 	struct dbuf	 tmp;		/* JSON lists, ISO times */
 };
 
-bool
-store_spec_is_store(const char *spec)
-{
-	return strncmp(spec, "sqlite:", 7) == 0;
-}
-
 static int
-sql_fail(struct store *s, const char *what)
+sql_fail(struct sqlite_store *s, const char *what)
 {
 	if (!s->failed)
 		log_warnx("%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
@@ -148,7 +142,7 @@ sql_fail(struct store *s, const char *what)
 }
 
 static int
-exec(struct store *s, const char *sql)
+exec(struct sqlite_store *s, const char *sql)
 {
 	char *msg = NULL;
 
@@ -164,7 +158,7 @@ exec(struct store *s, const char *sql)
 
 /* Bring the schema to STORE_SCHEMA_VERSION, refusing a newer one. */
 static int
-migrate(struct store *s, char err[ERRBUF_SIZE])
+migrate(struct sqlite_store *s, char err[ERRBUF_SIZE])
 {
 	sqlite3_stmt *q;
 	int version = 0, v;
@@ -202,7 +196,7 @@ fail:
 }
 
 static int
-sensor_id(struct store *s, const char *name, char err[ERRBUF_SIZE])
+sensor_id(struct sqlite_store *s, const char *name, char err[ERRBUF_SIZE])
 {
 	sqlite3_stmt *q;
 	int rc;
@@ -233,13 +227,15 @@ fail:
  * Open (creating if need be) the database of "sqlite:PATH" for the named
  * sensor. NULL with a message in err.
  */
-struct store *
-store_open(const char *spec, const char *sensor, char err[ERRBUF_SIZE])
+static int	sqlite_close(void *);
+
+static void *
+sqlite_open(const char *spec, const char *sensor, char err[ERRBUF_SIZE])
 {
-	struct store *s;
+	struct sqlite_store *s;
 	int i;
 
-	if (!store_spec_is_store(spec) || spec[7] == '\0') {
+	if (strncmp(spec, "sqlite:", 7) != 0 || spec[7] == '\0') {
 		snprintf(err, ERRBUF_SIZE, "%s: expected sqlite:PATH", spec);
 		return NULL;
 	}
@@ -277,7 +273,7 @@ store_open(const char *spec, const char *sensor, char err[ERRBUF_SIZE])
 	return s;
 fail:
 	s->failed = true;
-	store_close(s);
+	sqlite_close(s);
 	return NULL;
 }
 
@@ -306,7 +302,7 @@ ip_text(const struct record_endpoint *e, char out[64])
 }
 
 static int
-batch(struct store *s)
+batch(struct sqlite_store *s)
 {
 	if (s->in_batch == 0 && exec(s, "BEGIN") == -1)
 		return -1;
@@ -319,7 +315,7 @@ batch(struct store *s)
 
 /* The row id of the record's session, made if it is new. */
 static int64_t
-session_row(struct store *s, const struct record_conn *c)
+session_row(struct sqlite_store *s, const struct record_conn *c)
 {
 	sqlite3_stmt *q = s->st[ST_SESSION_GET];
 	char ip[64];
@@ -389,11 +385,12 @@ addr_json(struct dbuf *b, const struct mime_addr_list *l)
 }
 
 /* Write one transaction: its message row, recipients and attachments. */
-int
-store_put_record(struct store *s, const struct record *r)
+static int
+sqlite_put_record(void *h, const struct record *r)
 {
+	struct sqlite_store *s = h;
 	sqlite3_stmt *q = s->st[ST_MESSAGE];
-	const struct mime_headers *h = r->mime != NULL ? &r->mime->h : NULL;
+	const struct mime_headers *hd = r->mime != NULL ? &r->mime->h : NULL;
 	int64_t sid, mid;
 	char ts[32];
 	size_t i;
@@ -416,25 +413,25 @@ store_put_record(struct store *s, const struct record *r)
 	bind_str(q, 9, r->last_reply);
 	if (r->size_known)
 		sqlite3_bind_int64(q, 10, (sqlite3_int64)r->size);
-	if (h != NULL) {
-		bind_str(q, 11, h->from);
-		addr_json(&s->tmp, &h->to);
+	if (hd != NULL) {
+		bind_str(q, 11, hd->from);
+		addr_json(&s->tmp, &hd->to);
 		bind_buf(q, 12, &s->tmp);
-		addr_json(&s->tmp, &h->cc);
+		addr_json(&s->tmp, &hd->cc);
 		bind_buf(q, 13, &s->tmp);
-		bind_str(q, 14, h->reply_to);
-		bind_str(q, 15, h->subject);
-		bind_str(q, 16, h->message_id);
-		bind_str(q, 17, h->in_reply_to);
-		bind_str(q, 18, h->date);
-		bind_str(q, 19, h->user_agent);
-		bind_str(q, 20, h->x_originating_ip);
+		bind_str(q, 14, hd->reply_to);
+		bind_str(q, 15, hd->subject);
+		bind_str(q, 16, hd->message_id);
+		bind_str(q, 17, hd->in_reply_to);
+		bind_str(q, 18, hd->date);
+		bind_str(q, 19, hd->user_agent);
+		bind_str(q, 20, hd->x_originating_ip);
 		dbuf_reset(&s->tmp);
 		dbuf_addc(&s->tmp, '[');
-		for (i = 0; i < h->received.n; i++) {
+		for (i = 0; i < hd->received.n; i++) {
 			if (i > 0)
 				dbuf_addc(&s->tmp, ',');
-			json_cstr(&s->tmp, h->received.v[i]);
+			json_cstr(&s->tmp, hd->received.v[i]);
 		}
 		dbuf_addc(&s->tmp, ']');
 		bind_buf(q, 21, &s->tmp);
@@ -491,9 +488,10 @@ store_put_record(struct store *s, const struct record *r)
 }
 
 /* Complete a session's row when its connection ends. */
-int
-store_put_session(struct store *s, const struct store_session *ss)
+static int
+sqlite_put_session(void *h, const struct store_session *ss)
 {
+	struct sqlite_store *s = h;
 	sqlite3_stmt *q = s->st[ST_SESSION_END];
 	static const char *const ext_names[] = { "PIPELINING", "CHUNKING",
 	    "STARTTLS", "AUTH", "SIZE", "8BITMIME", "SMTPUTF8", "DSN",
@@ -537,9 +535,10 @@ store_put_session(struct store *s, const struct store_session *ss)
 	return 0;
 }
 
-int
-store_close(struct store *s)
+static int
+sqlite_close(void *h)
 {
+	struct sqlite_store *s = h;
 	int rc, i;
 
 	if (s == NULL)
@@ -558,3 +557,8 @@ store_close(struct store *s)
 	free(s);
 	return rc;
 }
+
+const struct store_backend store_sqlite_backend = {
+	"sqlite:", sqlite_open, sqlite_put_record, sqlite_put_session,
+	sqlite_close,
+};
