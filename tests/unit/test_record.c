@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text_assert.h"
+
 #include "common/dbuf.h"
 #include "output/output_int.h"
 #include "record/record.h"
@@ -124,20 +126,6 @@ feed(const struct step *steps, size_t n, bool timed_out)
 
 #define FEED(s) feed(s, sizeof(s) / sizeof(s[0]), false)
 
-static void
-has(const char *log, const char *want)
-{
-	if (strstr(log, want) == NULL)
-		fail_msg("missing \"%s\" in:\n%s", want, log);
-}
-
-static void
-lacks(const char *log, const char *want)
-{
-	if (strstr(log, want) != NULL)
-		fail_msg("unexpected \"%s\" in:\n%s", want, log);
-}
-
 #define GREET	{ S, "220 mx.example.org ESMTP\r\n" }, \
 		{ C, "EHLO pc.example.org\r\n" }, \
 		{ S, "250-mx.example.org\r\n250-PIPELINING\r\n250 CHUNKING\r\n" }
@@ -166,18 +154,18 @@ test_accepted_transaction_record(void **state)
 	assert_int_equal(res.status[0], RECORD_ACCEPTED);
 	assert_true(res.size_known[0]);
 	assert_int_equal(res.size[0], 20);
-	has(j, "\"session\":\"Ctest\",\"trans_depth\":1,");
-	has(j, "\"client\":{\"ip\":\"10.0.0.1\",\"port\":40000}");
-	has(j, "\"banner\":\"220 mx.example.org ESMTP\"");
-	has(j, "\"helo\":\"pc.example.org\"");
-	has(j, "\"mail_from\":\"alice@example.org\"");
-	has(j, "\"rcpt\":[{\"addr\":\"bob@example.net\",\"code\":250,"
+	assert_has(j, "\"session\":\"Ctest\",\"trans_depth\":1,");
+	assert_has(j, "\"client\":{\"ip\":\"10.0.0.1\",\"port\":40000}");
+	assert_has(j, "\"banner\":\"220 mx.example.org ESMTP\"");
+	assert_has(j, "\"helo\":\"pc.example.org\"");
+	assert_has(j, "\"mail_from\":\"alice@example.org\"");
+	assert_has(j, "\"rcpt\":[{\"addr\":\"bob@example.net\",\"code\":250,"
 	    "\"enhanced\":\"2.1.5\"},{\"addr\":\"nobody@example.net\","
 	    "\"code\":550,\"enhanced\":\"5.1.1\"}]");
-	has(j, "\"status\":\"accepted\"");
-	has(j, "\"last_reply\":\"250 2.0.0 Ok: queued as 4F2A1\"");
-	has(j, "\"size\":20");
-	has(j, "\"anomalies\":[]");
+	assert_has(j, "\"status\":\"accepted\"");
+	assert_has(j, "\"last_reply\":\"250 2.0.0 Ok: queued as 4F2A1\"");
+	assert_has(j, "\"size\":20");
+	assert_has(j, "\"anomalies\":[]");
 }
 
 static void
@@ -191,8 +179,8 @@ test_null_sender_is_empty_string(void **state)
 	};
 	const char *j = FEED(s);
 
-	has(j, "\"mail_from\":\"\"");
-	has(j, "\"status\":\"aborted\"");
+	assert_has(j, "\"mail_from\":\"\"");
+	assert_has(j, "\"status\":\"aborted\"");
 }
 
 static void
@@ -210,9 +198,9 @@ test_every_recipient_refused_is_rejected(void **state)
 
 	assert_int_equal(res.n, 1);
 	assert_int_equal(res.status[0], RECORD_REJECTED);
-	has(j, "\"last_reply\":\"554 no valid recipients\"");
-	has(j, "\"size\":null");
-	has(j, "\"header\":null");
+	assert_has(j, "\"last_reply\":\"554 no valid recipients\"");
+	assert_has(j, "\"size\":null");
+	assert_has(j, "\"header\":null");
 }
 
 static void
@@ -266,8 +254,8 @@ test_rset_aborts_and_next_transaction_is_depth_two(void **state)
 	assert_int_equal(res.n, 2);
 	assert_int_equal(res.status[0], RECORD_ABORTED);
 	assert_int_equal(res.status[1], RECORD_ACCEPTED);
-	has(j, "\"trans_depth\":2");
-	has(j, "\"mail_from\":\"c@x\"");
+	assert_has(j, "\"trans_depth\":2");
+	assert_has(j, "\"mail_from\":\"c@x\"");
 }
 
 static void
@@ -286,8 +274,8 @@ test_ehlo_mid_transaction_resets_it(void **state)
 
 	assert_int_equal(res.n, 2);
 	assert_int_equal(res.status[0], RECORD_ABORTED);
-	has(j, "\"helo\":\"pc.example.org\"");
-	has(j, "\"helo\":\"again\"");
+	assert_has(j, "\"helo\":\"pc.example.org\"");
+	assert_has(j, "\"helo\":\"again\"");
 }
 
 static void
@@ -308,8 +296,8 @@ test_pipelined_next_mail_before_final_reply(void **state)
 	assert_int_equal(res.status[1], RECORD_ACCEPTED);
 	assert_int_equal(res.size[0], 3);
 	assert_int_equal(res.size[1], 5);
-	has(j, "\"last_reply\":\"250 msg 1\"");
-	has(j, "\"last_reply\":\"250 msg 2\"");
+	assert_has(j, "\"last_reply\":\"250 msg 1\"");
+	assert_has(j, "\"last_reply\":\"250 msg 2\"");
 }
 
 static void
@@ -344,8 +332,8 @@ test_gap_makes_it_incomplete_and_size_unknown(void **state)
 	const char *j = FEED(s);
 
 	assert_int_equal(res.status[0], RECORD_INCOMPLETE);
-	has(j, "\"size\":null");
-	has(j, "\"gap\"");
+	assert_has(j, "\"size\":null");
+	assert_has(j, "\"gap\"");
 }
 
 static void
@@ -362,8 +350,8 @@ test_client_side_only_keeps_envelope(void **state)
 	assert_int_equal(res.n, 2);
 	assert_int_equal(res.status[0], RECORD_INCOMPLETE);
 	assert_int_equal(res.size[0], 20);
-	has(j, "\"rcpt\":[{\"addr\":\"b@y\",\"code\":null}]");
-	has(j, "\"mail_from\":\"c@x\"");
+	assert_has(j, "\"rcpt\":[{\"addr\":\"b@y\",\"code\":null}]");
+	assert_has(j, "\"mail_from\":\"c@x\"");
 }
 
 static void
@@ -379,8 +367,8 @@ test_starttls_gives_a_tls_record(void **state)
 
 	assert_int_equal(res.n, 1);
 	assert_int_equal(res.status[0], RECORD_TLS);
-	has(j, "\"tls\":true");
-	has(j, "\"mail_from\":null,\"rcpt\":[]");
+	assert_has(j, "\"tls\":true");
+	assert_has(j, "\"mail_from\":null,\"rcpt\":[]");
 }
 
 static void
@@ -401,12 +389,12 @@ test_auth_mechanism_and_outcome_never_secret(void **state)
 	};
 	const char *j = FEED(s);
 
-	has(j, "\"auth\":{\"mechanism\":\"PLAIN\",\"result\":\"success\","
+	assert_has(j, "\"auth\":{\"mechanism\":\"PLAIN\",\"result\":\"success\","
 	    "\"attempts\":2}");
-	has(j, "\"auth_failed\"");
-	lacks(j, "dXNlcg");
-	lacks(j, "c2VjcmV0");
-	lacks(j, "AHUAcA");
+	assert_has(j, "\"auth_failed\"");
+	assert_lacks(j, "dXNlcg");
+	assert_lacks(j, "c2VjcmV0");
+	assert_lacks(j, "AHUAcA");
 }
 
 static void
@@ -434,17 +422,17 @@ test_auth_user_only_when_asked_and_never_the_password(void **state)
 	const char *j;
 
 	j = FEED(plain);
-	lacks(j, "\"user\"");		/* not asked */
+	assert_lacks(j, "\"user\"");		/* not asked */
 	run_cfg.auth_user = true;
 	j = FEED(plain);
-	has(j, "\"mechanism\":\"PLAIN\",\"result\":\"success\","
+	assert_has(j, "\"mechanism\":\"PLAIN\",\"result\":\"success\","
 	    "\"attempts\":1,\"user\":\"alice\"");
-	lacks(j, "s3cret");
-	lacks(j, "AGFsaWNl");
+	assert_lacks(j, "s3cret");
+	assert_lacks(j, "AGFsaWNl");
 	j = FEED(login);
-	has(j, "\"user\":\"bob\"");
-	lacks(j, "\"pw\"");
-	lacks(j, "cHc=");
+	assert_has(j, "\"user\":\"bob\"");
+	assert_lacks(j, "\"pw\"");
+	assert_lacks(j, "cHc=");
 	run_cfg.auth_user = false;
 }
 
@@ -468,9 +456,9 @@ test_nested_mail_refused_keeps_one_transaction(void **state)
 
 	assert_int_equal(res.n, 1);
 	assert_int_equal(res.status[0], RECORD_ACCEPTED);
-	has(j, "\"mail_from\":\"alice@x\"");
+	assert_has(j, "\"mail_from\":\"alice@x\"");
 	/* The merged recipients keep their own replies. */
-	has(j, "{\"addr\":\"b@y\",\"code\":250},{\"addr\":\"c@y\","
+	assert_has(j, "{\"addr\":\"b@y\",\"code\":250},{\"addr\":\"c@y\","
 	    "\"code\":250},{\"addr\":\"d@y\",\"code\":250},"
 	    "{\"addr\":\"e@y\",\"code\":550,\"enhanced\":\"5.1.1\"}");
 }
@@ -488,8 +476,8 @@ test_rcpt_before_mail_is_out_of_sequence(void **state)
 
 	assert_int_equal(res.n, 1);
 	assert_int_equal(res.status[0], RECORD_REJECTED);
-	has(j, "\"out_of_sequence\"");
-	has(j, "\"mail_from\":null");
+	assert_has(j, "\"out_of_sequence\"");
+	assert_has(j, "\"mail_from\":null");
 }
 
 static void
@@ -509,9 +497,9 @@ test_recipients_past_the_cap_are_counted(void **state)
 	dbuf_fini(&res.json);
 	dbuf_init(&res.json, 1 << 22);
 	run(s, 3, WHOLE, 0, false, &res);
-	has((const char *)res.json.p, "\"too_many_recipients\"");
-	has((const char *)res.json.p, "\"addr\":\"u999@y\"");
-	lacks((const char *)res.json.p, "\"addr\":\"u1000@y\"");
+	assert_has((const char *)res.json.p, "\"too_many_recipients\"");
+	assert_has((const char *)res.json.p, "\"addr\":\"u999@y\"");
+	assert_lacks((const char *)res.json.p, "\"addr\":\"u1000@y\"");
 }
 
 int

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text_assert.h"
+
 #include "common/limits.h"
 #include "smtp/smtp.h"
 
@@ -173,20 +175,6 @@ feed_all_ways(const struct step *steps, size_t n)
 }
 
 #define FEED(steps) feed_all_ways(steps, sizeof(steps) / sizeof(steps[0]))
-
-static void
-assert_has(const char *log, const char *want)
-{
-	if (strstr(log, want) == NULL)
-		fail_msg("missing \"%s\" in:\n%s", want, log);
-}
-
-static void
-assert_lacks(const char *log, const char *want)
-{
-	if (strstr(log, want) != NULL)
-		fail_msg("unexpected \"%s\" in:\n%s", want, log);
-}
 
 static void
 test_basic_transaction_with_dot_stuffing(void **state)
