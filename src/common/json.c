@@ -96,6 +96,16 @@ json_key(struct dbuf *b, const char *key)
 	return dbuf_addlit(b, "\":");
 }
 
+int
+json_opt_cstr(struct dbuf *b, const char *key, const char *v)
+{
+	if (v == NULL)
+		return 0;
+	dbuf_addc(b, ',');
+	json_key(b, key);
+	return json_cstr(b, v);
+}
+
 /* Decimal without printf: it is on the per-record path. */
 int
 json_u64(struct dbuf *b, uint64_t v)

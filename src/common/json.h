@@ -15,6 +15,8 @@ int	json_str(struct dbuf *, const uint8_t *, size_t);
 int	json_str_body(struct dbuf *, const uint8_t *, size_t);
 int	json_cstr(struct dbuf *, const char *);
 int	json_key(struct dbuf *, const char *key);	/* "key": */
+/* ,"key":"v" after an earlier member; nothing at all when v is NULL. */
+int	json_opt_cstr(struct dbuf *, const char *key, const char *v);
 int	json_u64(struct dbuf *, uint64_t);
 int	json_ts(struct dbuf *, uint64_t ts_ns);		/* "2026-...Z" */
 int	json_hex(struct dbuf *, const uint8_t *, size_t);

@@ -35,16 +35,6 @@ path(struct dbuf *b, const char *addr, bool bracketed)
 	dbuf_adds(b, bracketed ? ">\"" : "\"");
 }
 
-static void
-opt(struct dbuf *b, const char *key, const char *v)
-{
-	if (v == NULL)
-		return;
-	dbuf_addc(b, ',');
-	json_key(b, key);
-	json_cstr(b, v);
-}
-
 /* The part common to smtp and fileinfo events, up to "event_type". */
 static void
 head(struct dbuf *b, const struct record *r)
@@ -104,13 +94,13 @@ smtp_and_email(struct dbuf *b, const struct record *r)
 	dbuf_addlit(b, ",\"email\":{\"status\":");
 	dbuf_adds(b, r->status == RECORD_INCOMPLETE || !r->size_known ?
 	    "\"PARSE_ERROR\"" : "\"PARSE_DONE\"");
-	opt(b, "from", m->h.from);
+	json_opt_cstr(b, "from", m->h.from);
 	out_addr_items(b, "to", &m->h.to);
 	out_addr_items(b, "cc", &m->h.cc);
-	opt(b, "subject", m->h.subject);
-	opt(b, "date", m->h.date);
-	opt(b, "message_id", m->h.message_id);
-	opt(b, "x_mailer", m->h.x_mailer);
+	json_opt_cstr(b, "subject", m->h.subject);
+	json_opt_cstr(b, "date", m->h.date);
+	json_opt_cstr(b, "message_id", m->h.message_id);
+	json_opt_cstr(b, "x_mailer", m->h.x_mailer);
 	if (m->h.received.n > 0) {
 		dbuf_addlit(b, ",\"received\":[");
 		for (i = 0; i < m->h.received.n; i++) {

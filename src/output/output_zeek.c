@@ -25,16 +25,6 @@
 
 #define PATH_MAX_ELEMS	64
 
-static void
-key_str(struct dbuf *b, const char *key, const char *v)
-{
-	if (v == NULL)
-		return;
-	dbuf_addc(b, ',');
-	json_key(b, key);
-	json_cstr(b, v);
-}
-
 static bool
 is_ipchar(char c)
 {
@@ -143,9 +133,9 @@ output_zeek(struct dbuf *b, const struct record *r, uint64_t nth)
 	json_u64(b, c->server.port);
 	dbuf_addlit(b, ",\"trans_depth\":");
 	json_u64(b, r->zeek_depth);
-	key_str(b, "helo", r->helo);
+	json_opt_cstr(b, "helo", r->helo);
 	if (r->has_mail && r->mail_from != NULL && r->mail_from[0] != '\0')
-		key_str(b, "mailfrom", r->mail_from);
+		json_opt_cstr(b, "mailfrom", r->mail_from);
 	for (i = 0, n = 0; i < r->nrcpt; i++) {
 		if (r->rcpt[i].addr == NULL || r->rcpt[i].addr[0] == '\0')
 			continue;
@@ -155,28 +145,28 @@ output_zeek(struct dbuf *b, const struct record *r, uint64_t nth)
 	if (n > 0)
 		dbuf_addc(b, ']');
 	if (h != NULL) {
-		key_str(b, "date", h->date);
-		key_str(b, "from", h->from);
+		json_opt_cstr(b, "date", h->date);
+		json_opt_cstr(b, "from", h->from);
 		out_addr_items(b, "to", &h->to);
 		out_addr_items(b, "cc", &h->cc);
-		key_str(b, "reply_to", h->reply_to);
-		key_str(b, "msg_id", h->message_id);
-		key_str(b, "in_reply_to", h->in_reply_to);
-		key_str(b, "subject", h->subject);
+		json_opt_cstr(b, "reply_to", h->reply_to);
+		json_opt_cstr(b, "msg_id", h->message_id);
+		json_opt_cstr(b, "in_reply_to", h->in_reply_to);
+		json_opt_cstr(b, "subject", h->subject);
 		if (h->x_originating_ip != NULL &&
 		    received_addr(h->x_originating_ip, ip))
-			key_str(b, "x_originating_ip", ip);
+			json_opt_cstr(b, "x_originating_ip", ip);
 		if (h->received.n >= 1)
-			key_str(b, "first_received",
+			json_opt_cstr(b, "first_received",
 			    h->received.v[h->received.n - 1]);
 		if (h->received.n >= 2)
-			key_str(b, "second_received",
+			json_opt_cstr(b, "second_received",
 			    h->received.v[h->received.n - 2]);
 	}
-	key_str(b, "last_reply", r->session_last_reply);
+	json_opt_cstr(b, "last_reply", r->session_last_reply);
 	path(b, r);
 	if (h != NULL)
-		key_str(b, "user_agent", h->user_agent);
+		json_opt_cstr(b, "user_agent", h->user_agent);
 	dbuf_adds(b, r->tls ? ",\"tls\":true" : ",\"tls\":false");
 	dbuf_addlit(b, "}\n");
 	return dbuf_status(b);
