@@ -4,9 +4,10 @@
 # (cmocka, editcap for the slice tests, clang for the fuzz targets).
 # Installs only what is missing; uses sudo when not root.
 set -euo pipefail
-pkgs=(build-essential cmake ninja-build pkgconf libpcap-dev libssl-dev libsqlite3-dev sqlite3)
+pkgs=(build-essential cmake ninja-build pkgconf libpcap-dev libssl-dev libsqlite3-dev sqlite3 libmariadb-dev libpq-dev)
 if [[ ${1:-} == --test ]]; then
-	pkgs+=(libcmocka-dev python3 python3-yaml wireshark-common clang libclang-rt-14-dev)
+	pkgs+=(libcmocka-dev python3 python3-yaml wireshark-common clang libclang-rt-14-dev
+	    mariadb-server mariadb-client postgresql)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

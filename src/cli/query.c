@@ -1,13 +1,12 @@
 /*
- * query.c: `smtpsniff query [--db PATH] REPORT [filters] [--format F]`:
- * search what `read` stored (the SQLite store; the server databases come
- * next). Reports are data: fixed SQL, column names, and which columns the
- * CIDR filters look at. SQL is fixed text with bound parameters:
- * nothing the user or the network wrote is ever spliced into it.
+ * query.c: `smtpsniff query [--db URL] REPORT [filters] [--format F]`:
+ * search what `read` stored, in SQLite, MariaDB or PostgreSQL alike.
+ * SQL is fixed text with bound parameters: nothing the user or the
+ * network wrote is ever spliced into it.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
-#include <sqlite3.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,8 @@
 #include "cli.h"
 #include "common/dbuf.h"
 #include "common/json.h"
+#include "store/sql.h"
+#include "store/store.h"
 
 #define MAX_ROWS_DEFAULT	1000
 #define CELL_MAX		64	/* table output: longer cells cut */
@@ -36,112 +37,176 @@ struct filters {
 };
 
 /*
- * A report: fixed SQL with numbered parameters ?1..?8 (the filters, NULL
- * when not given: ?1 from, ?2 rcpt, ?3 since, ?4 until, ?5 subject LIKE,
- * ?6 status, ?7 helo, ?8 sha256), its column names, which columns are
- * numbers (JSON), and which hold the client and server address for the
- * CIDR filters (-1: none). The SQL produces the columns directly.
+ * A report is data: fixed SQL, the same text for SQLite, MariaDB and
+ * PostgreSQL (so only what the three share: count, min, max, sum, CASE,
+ * EXISTS, ORDER BY position), with numbered parameters: ?1 sender key,
+ * ?2 recipient key (addresses in ASCII lower case, as the store keeps
+ * them), ?3 since, ?4 until, ?6 status, ?8 sha256, NULL when not given;
+ * ?9 is a row's key in a list query. Every ORDER BY ends on a unique key,
+ * so the three databases print the same rows in the same order.
+ *
+ * What the SQL does not do is done here, alike for all: "ip:port" cells,
+ * lists (one ordered query per row: string aggregation differs in each
+ * database), and the filters that scan (CIDR, HELO, subject).
  */
-struct report {
-	const char	*name;
-	const char	*sql;
-	const char	*cols[12];
-	unsigned	 ncols;
-	uint32_t	 numeric;	/* bit per column */
-	int		 client_col;
-	int		 server_col;
+enum col_kind {
+	COL,		/* sql column src */
+	COL_NUM,	/* the same, a number in JSON */
+	COL_EP,		/* "ip:port" of columns src, src + 1 */
+	COL_LIST,	/* rows of list_sql for key column src, joined */
+	COL_LIST_ID,	/* the same, the key a row id (an integer) */
 };
 
-/* "ip:port", IPv6 in brackets (RFC 3986 §3.2.2 style). */
-#define EP(ip, port) \
-	" CASE WHEN instr(" ip ", ':') > 0 THEN '[' || " ip " || ']:' ||" \
-	" " port " ELSE " ip " || ':' || " port " END"
+struct report_col {
+	const char	*name;
+	enum col_kind	 kind;
+	int		 src;
+	const char	*list_sql;	/* 1 column, or 2 shown as a:b */
+	const char	*sep;
+};
+
+/* Which filters a report takes: SQL ones, and those done here. */
+#define F_FROM		0x001
+#define F_RCPT		0x002
+#define F_TIME		0x004
+#define F_STATUS	0x008
+#define F_SHA256	0x010
+#define F_CLIENT	0x020
+#define F_SERVER	0x040
+#define F_HELO		0x080
+#define F_SUBJECT	0x100
+
+struct report {
+	const char		*name;
+	const char		*sql;
+	struct report_col	 cols[12];
+	unsigned		 ncols;
+	unsigned		 filters;
+	/* Columns of the SQL the scanning filters look at (-1: none). */
+	int			 client_src, server_src, helo_src, subject_src;
+};
 
 #define MSG_WHERE \
-	" WHERE (?1 IS NULL OR m.mail_from = ?1 COLLATE NOCASE)" \
+	" WHERE (?1 IS NULL OR m.mail_from_key = ?1)" \
 	" AND (?2 IS NULL OR EXISTS (SELECT 1 FROM recipients r" \
-	"   WHERE r.message_id = m.id AND r.addr = ?2 COLLATE NOCASE))" \
+	"   WHERE r.message_id = m.id AND r.addr_key = ?2))" \
 	" AND (?3 IS NULL OR m.ts >= ?3)" \
 	" AND (?4 IS NULL OR m.ts < ?4)" \
-	" AND (?5 IS NULL OR m.subject LIKE ?5 ESCAPE '\\')" \
 	" AND (?6 IS NULL OR m.status = ?6)" \
-	" AND (?7 IS NULL OR m.helo = ?7 COLLATE NOCASE)" \
 	" AND (?8 IS NULL OR EXISTS (SELECT 1 FROM attachments a" \
-	"   WHERE a.message_id = m.id AND a.sha256 = lower(?8)))"
+	"   WHERE a.message_id = m.id AND a.sha256 = ?8))"
+#define TIME_WHERE(c) \
+	" (?3 IS NULL OR " c " >= ?3) AND (?4 IS NULL OR " c " < ?4)"
+/* NULL first in the three (PostgreSQL sorts it last by itself). */
+#define NULLS_FIRST(c)	" CASE WHEN " c " IS NULL THEN 0 ELSE 1 END, " c
 
 static const struct report reports[] = {
 	{ "messages",
-	  "SELECT m.ts," EP("s.client_ip", "s.client_port") ","
-	  EP("s.server_ip", "s.server_port") ","
-	  " m.helo, m.mail_from,"
-	  " (SELECT group_concat(r.addr || ':' || coalesce(r.code, '-'),"
-	  "   ' ') FROM recipients r WHERE r.message_id = m.id),"
-	  " m.status, m.size, m.subject,"
+	  "SELECT m.id, m.ts, s.client_ip, s.client_port, s.server_ip,"
+	  " s.server_port, m.helo, m.mail_from, m.status, m.size, m.subject,"
 	  " (SELECT count(*) FROM attachments a WHERE a.message_id = m.id)"
 	  " FROM messages m JOIN sessions s ON s.id = m.session_id"
 	  MSG_WHERE " ORDER BY m.ts, m.id",
-	  { "ts", "client", "server", "helo", "mail_from", "rcpt", "status",
-	    "size", "subject", "attachments" }, 10, 1u << 7 | 1u << 9, 1, 2 },
+	  { { "ts", COL, 1, NULL, NULL }, { "client", COL_EP, 2, NULL, NULL },
+	    { "server", COL_EP, 4, NULL, NULL }, { "helo", COL, 6, NULL, NULL },
+	    { "mail_from", COL, 7, NULL, NULL },
+	    { "rcpt", COL_LIST_ID, 0, "SELECT addr, code FROM recipients"
+	      " WHERE message_id = ?9 ORDER BY id", " " },
+	    { "status", COL, 8, NULL, NULL }, { "size", COL_NUM, 9, NULL, NULL },
+	    { "subject", COL, 10, NULL, NULL },
+	    { "attachments", COL_NUM, 11, NULL, NULL } }, 10,
+	  F_FROM | F_RCPT | F_TIME | F_STATUS | F_SHA256 | F_CLIENT |
+	  F_SERVER | F_HELO | F_SUBJECT, 2, 4, 6, 10 },
 	{ "sessions",
-	  "SELECT s.ts_first, s.ts_last," EP("s.client_ip", "s.client_port")
-	  "," EP("s.server_ip", "s.server_port") ", s.helo, s.tls,"
-	  " s.auth_mechanism, s.auth_result, s.transactions, s.end_state,"
-	  " s.gaps, s.anomalies FROM sessions s"
-	  " WHERE (?3 IS NULL OR s.ts_first >= ?3)"
-	  " AND (?4 IS NULL OR s.ts_first < ?4)"
-	  " AND (?7 IS NULL OR s.helo = ?7 COLLATE NOCASE)"
+	  "SELECT s.ts_first, s.ts_last, s.client_ip, s.client_port,"
+	  " s.server_ip, s.server_port, s.helo, s.tls, s.auth_mechanism,"
+	  " s.auth_result, s.transactions, s.end_state, s.gaps, s.anomalies"
+	  " FROM sessions s WHERE" TIME_WHERE("s.ts_first")
 	  " ORDER BY s.ts_first, s.id",
-	  { "ts_first", "ts_last", "client", "server", "helo", "tls",
-	    "auth", "auth_result", "transactions", "end_state", "gaps",
-	    "anomalies" }, 12, 1u << 5 | 1u << 8 | 1u << 10, 2, 3 },
+	  { { "ts_first", COL, 0, NULL, NULL }, { "ts_last", COL, 1, NULL, NULL },
+	    { "client", COL_EP, 2, NULL, NULL },
+	    { "server", COL_EP, 4, NULL, NULL }, { "helo", COL, 6, NULL, NULL },
+	    { "tls", COL_NUM, 7, NULL, NULL },
+	    { "auth", COL, 8, NULL, NULL }, { "auth_result", COL, 9, NULL, NULL },
+	    { "transactions", COL_NUM, 10, NULL, NULL },
+	    { "end_state", COL, 11, NULL, NULL },
+	    { "gaps", COL_NUM, 12, NULL, NULL },
+	    { "anomalies", COL, 13, NULL, NULL } }, 12,
+	  F_TIME | F_CLIENT | F_SERVER | F_HELO, 2, 4, 6, -1 },
 	{ "senders",
-	  "SELECT m.mail_from, count(DISTINCT m.id), count(DISTINCT r.addr),"
-	  " count(DISTINCT s.client_ip), min(m.ts), max(m.ts)"
+	  "SELECT m.mail_from, count(DISTINCT m.id),"
+	  " count(DISTINCT r.addr_key), count(DISTINCT s.client_ip),"
+	  " min(m.ts), max(m.ts)"
 	  " FROM messages m JOIN sessions s ON s.id = m.session_id"
 	  " LEFT JOIN recipients r ON r.message_id = m.id"
 	  MSG_WHERE " GROUP BY m.mail_from"
-	  " ORDER BY count(DISTINCT m.id) DESC, count(DISTINCT r.addr) DESC",
-	  { "mail_from", "messages", "recipients", "clients", "first",
-	    "last" }, 6, 1u << 1 | 1u << 2 | 1u << 3, -1, -1 },
+	  " ORDER BY 2 DESC, 3 DESC," NULLS_FIRST("m.mail_from"),
+	  { { "mail_from", COL, 0, NULL, NULL },
+	    { "messages", COL_NUM, 1, NULL, NULL },
+	    { "recipients", COL_NUM, 2, NULL, NULL },
+	    { "clients", COL_NUM, 3, NULL, NULL },
+	    { "first", COL, 4, NULL, NULL }, { "last", COL, 5, NULL, NULL } },
+	  6, F_FROM | F_RCPT | F_TIME | F_STATUS | F_SHA256, -1, -1, -1, -1 },
 	{ "servers",
 	  "SELECT s.server_ip, s.server_port, count(*),"
 	  " count(DISTINCT s.client_ip), sum(s.transactions),"
 	  " min(s.ts_first), max(s.ts_first) FROM sessions s"
-	  " WHERE (?3 IS NULL OR s.ts_first >= ?3)"
-	  " AND (?4 IS NULL OR s.ts_first < ?4)"
-	  " GROUP BY s.server_ip, s.server_port"
-	  " ORDER BY count(DISTINCT s.client_ip) DESC, count(*) DESC",
-	  { "server", "port", "sessions", "clients", "transactions",
-	    "first", "last" }, 7, 1u << 1 | 1u << 2 | 1u << 3 | 1u << 4,
-	  -1, 0 },
+	  " WHERE" TIME_WHERE("s.ts_first")
+	  " GROUP BY s.server_ip, s.server_port ORDER BY 4 DESC, 3 DESC, 1, 2",
+	  { { "server", COL, 0, NULL, NULL }, { "port", COL_NUM, 1, NULL, NULL },
+	    { "sessions", COL_NUM, 2, NULL, NULL },
+	    { "clients", COL_NUM, 3, NULL, NULL },
+	    { "transactions", COL_NUM, 4, NULL, NULL },
+	    { "first", COL, 5, NULL, NULL }, { "last", COL, 6, NULL, NULL } },
+	  7, F_TIME | F_SERVER, -1, 0, -1, -1 },
 	{ "rejections",
-	  "SELECT s.client_ip, count(*), count(DISTINCT r.addr),"
-	  " group_concat(DISTINCT r.code), min(m.ts), max(m.ts)"
+	  "SELECT s.client_ip, count(*), count(DISTINCT r.addr_key),"
+	  " min(m.ts), max(m.ts)"
 	  " FROM recipients r JOIN messages m ON m.id = r.message_id"
 	  " JOIN sessions s ON s.id = m.session_id"
-	  " WHERE r.accepted = 0 AND r.code IS NOT NULL"
-	  " AND (?3 IS NULL OR m.ts >= ?3) AND (?4 IS NULL OR m.ts < ?4)"
-	  " GROUP BY s.client_ip ORDER BY count(*) DESC",
-	  { "client", "rejected", "addresses", "codes", "first", "last" },
-	  6, 1u << 1 | 1u << 2, 0, -1 },
+	  " WHERE r.accepted = 0 AND r.code IS NOT NULL AND"
+	  TIME_WHERE("m.ts") " GROUP BY s.client_ip ORDER BY 2 DESC, 1",
+	  { { "client", COL, 0, NULL, NULL },
+	    { "rejected", COL_NUM, 1, NULL, NULL },
+	    { "addresses", COL_NUM, 2, NULL, NULL },
+	    { "codes", COL_LIST, 0, "SELECT DISTINCT r.code"
+	      " FROM recipients r JOIN messages m ON m.id = r.message_id"
+	      " JOIN sessions s ON s.id = m.session_id"
+	      " WHERE s.client_ip = ?9 AND r.accepted = 0"
+	      " AND r.code IS NOT NULL AND" TIME_WHERE("m.ts")
+	      " ORDER BY r.code", "," },
+	    { "first", COL, 3, NULL, NULL }, { "last", COL, 4, NULL, NULL } },
+	  6, F_TIME | F_CLIENT, 0, -1, -1, -1 },
 	{ "attachments",
-	  "SELECT a.sha256, group_concat(DISTINCT a.filename),"
-	  " max(a.size), count(DISTINCT m.id), count(DISTINCT s.client_ip),"
-	  " group_concat(DISTINCT s.client_ip), min(m.ts), max(m.ts)"
+	  "SELECT a.sha256, max(a.size), count(DISTINCT m.id),"
+	  " count(DISTINCT s.client_ip), min(m.ts), max(m.ts)"
 	  " FROM attachments a JOIN messages m ON m.id = a.message_id"
 	  " JOIN sessions s ON s.id = m.session_id"
-	  " WHERE (?3 IS NULL OR m.ts >= ?3) AND (?4 IS NULL OR m.ts < ?4)"
-	  " AND (?8 IS NULL OR a.sha256 = lower(?8))"
-	  " GROUP BY a.sha256"
-	  " ORDER BY count(DISTINCT s.client_ip) DESC, count(*) DESC",
-	  { "sha256", "filenames", "size", "messages", "hosts", "clients",
-	    "first", "last" }, 8, 1u << 2 | 1u << 3 | 1u << 4, -1, -1 },
+	  " WHERE" TIME_WHERE("m.ts") " AND (?8 IS NULL OR a.sha256 = ?8)"
+	  " GROUP BY a.sha256 ORDER BY 4 DESC, 3 DESC, 1",
+	  { { "sha256", COL, 0, NULL, NULL },
+	    { "filenames", COL_LIST, 0, "SELECT DISTINCT a.filename"
+	      " FROM attachments a JOIN messages m ON m.id = a.message_id"
+	      " WHERE a.sha256 = ?9 AND a.filename IS NOT NULL AND"
+	      TIME_WHERE("m.ts") " ORDER BY a.filename", "," },
+	    { "size", COL_NUM, 1, NULL, NULL },
+	    { "messages", COL_NUM, 2, NULL, NULL },
+	    { "hosts", COL_NUM, 3, NULL, NULL },
+	    { "clients", COL_LIST, 0, "SELECT DISTINCT s.client_ip"
+	      " FROM attachments a JOIN messages m ON m.id = a.message_id"
+	      " JOIN sessions s ON s.id = m.session_id"
+	      " WHERE a.sha256 = ?9 AND" TIME_WHERE("m.ts")
+	      " ORDER BY s.client_ip", "," },
+	    { "first", COL, 4, NULL, NULL }, { "last", COL, 5, NULL, NULL } },
+	  8, F_TIME | F_SHA256, -1, -1, -1, -1 },
 	{ "alerts",
 	  "SELECT a.ts, a.kind, a.severity, a.host, a.session_uid, a.detail"
-	  " FROM alerts a WHERE (?3 IS NULL OR a.ts >= ?3)"
-	  " AND (?4 IS NULL OR a.ts < ?4) ORDER BY a.ts, a.id",
-	  { "ts", "kind", "severity", "host", "session", "detail" }, 6,
-	  1u << 2, -1, -1 },
+	  " FROM alerts a WHERE" TIME_WHERE("a.ts") " ORDER BY a.ts, a.id",
+	  { { "ts", COL, 0, NULL, NULL }, { "kind", COL, 1, NULL, NULL },
+	    { "severity", COL_NUM, 2, NULL, NULL },
+	    { "host", COL, 3, NULL, NULL },
+	    { "session", COL, 4, NULL, NULL },
+	    { "detail", COL, 5, NULL, NULL } }, 6, F_TIME, -1, -1, -1, -1 },
 };
 
 static int
@@ -198,26 +263,6 @@ cidr_match(const struct cidr *c, const char *ip)
 	return true;
 }
 
-/* "%" user text "%" for LIKE, with its own % _ \ escaped. */
-static char *
-like_pattern(const char *s)
-{
-	size_t n = strlen(s), i, o = 0;
-	char *p = malloc(2 * n + 3);
-
-	if (p == NULL)
-		return NULL;
-	p[o++] = '%';
-	for (i = 0; i < n; i++) {
-		if (s[i] == '%' || s[i] == '_' || s[i] == '\\')
-			p[o++] = '\\';
-		p[o++] = s[i];
-	}
-	p[o++] = '%';
-	p[o] = '\0';
-	return p;
-}
-
 /* The rows of a report, every cell text or NULL. */
 struct rowset {
 	const struct report *rep;
@@ -242,22 +287,6 @@ add_row(struct rowset *rs, char **vals)
 	memcpy(rs->cell + rs->nrows * nc, vals, nc * sizeof(*vals));
 	rs->nrows++;
 	return 0;
-}
-
-static char *
-col_dup(sqlite3_stmt *q, int i)
-{
-	const unsigned char *t = sqlite3_column_text(q, i);
-	int n = sqlite3_column_bytes(q, i);
-	char *d;
-
-	if (t == NULL)
-		return NULL;
-	if ((d = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	memcpy(d, t, (size_t)n);
-	d[n] = '\0';
-	return d;
 }
 
 /* The address part of "ip:port", "[ip6]:port" or a bare address. */
@@ -286,58 +315,361 @@ addr_of(const char *v, char out[64])
 	out[n] = '\0';
 }
 
-static int
-run_report(sqlite3 *db, const struct report *rep, const struct filters *f,
-    struct rowset *out)
+/* ASCII case-insensitive: what the store's search keys fold (RFC 5321 2.4). */
+static bool
+ascii_eq_nocase(const char *a, const char *b)
 {
-	sqlite3_stmt *q;
-	char *like = NULL, *vals[12], a[64];
-	unsigned c;
-	int rc;
-	long n = 0;
+	for (; *a != '\0' && *b != '\0'; a++, b++)
+		if ((*a | (*a >= 'A' && *a <= 'Z' ? 0x20 : 0)) !=
+		    (*b | (*b >= 'A' && *b <= 'Z' ? 0x20 : 0)))
+			return false;
+	return *a == *b;
+}
 
-	out->rep = rep;
-	if (sqlite3_prepare_v2(db, rep->sql, -1, &q, NULL) != SQLITE_OK) {
-		log_warnx("query: %s", sqlite3_errmsg(db));
-		return -1;
+static bool
+ascii_contains_nocase(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (; *hay != '\0'; hay++) {
+		for (i = 0; i < n && hay[i] != '\0'; i++)
+			if ((hay[i] | (hay[i] >= 'A' && hay[i] <= 'Z' ?
+			    0x20 : 0)) != (needle[i] | (needle[i] >= 'A' &&
+			    needle[i] <= 'Z' ? 0x20 : 0)))
+				break;
+		if (i == n)
+			return true;
 	}
-	/* Unused parameters are simply not in the statement. */
-	sqlite3_bind_text(q, 1, f->from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, f->rcpt, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, f->since, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, f->until, -1, SQLITE_STATIC);
-	if (f->subject != NULL && (like = like_pattern(f->subject)) != NULL)
-		sqlite3_bind_text(q, 5, like, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 6, f->status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 7, f->helo, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 8, f->sha256, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW && n < f->limit) {
-		if (rep->client_col >= 0) {
-			addr_of((const char *)sqlite3_column_text(q,
-			    rep->client_col), a);
-			if (!cidr_match(&f->client, a))
-				continue;
-		}
-		if (rep->server_col >= 0) {
-			addr_of((const char *)sqlite3_column_text(q,
-			    rep->server_col), a);
-			if (!cidr_match(&f->server, a))
-				continue;
-		}
-		for (c = 0; c < rep->ncols; c++)
-			vals[c] = col_dup(q, (int)c);
-		if (add_row(out, vals) == -1) {
-			for (c = 0; c < rep->ncols; c++)
-				free(vals[c]);
+	return n == 0;
+}
+
+/* A cell as a C string (numbers in decimal); NULL stays NULL. */
+static char *
+cell_dup(const struct sql_val *v)
+{
+	char *d;
+
+	if (v->null)
+		return NULL;
+	if (v->type == SQL_INT) {
+		if (asprintf(&d, "%" PRId64, v->i) == -1)
+			return NULL;
+		return d;
+	}
+	if ((d = malloc(v->n + 1)) == NULL)
+		return NULL;
+	memcpy(d, v->p, v->n);
+	d[v->n] = '\0';
+	return d;
+}
+
+struct run_ctx {
+	const struct report	*rep;
+	const struct filters	*f;
+	struct rowset		*out;
+	char			**src;		/* the SQL row, as strings */
+	unsigned		 nsrc;
+	long			 n;
+	bool			 oom;
+};
+
+static bool
+keep(const struct run_ctx *x)
+{
+	const struct report *rep = x->rep;
+	const struct filters *f = x->f;
+	char a[64];
+
+	if (rep->client_src >= 0 && f->client.set) {
+		addr_of(x->src[rep->client_src], a);
+		if (!cidr_match(&f->client, a))
+			return false;
+	}
+	if (rep->server_src >= 0 && f->server.set) {
+		addr_of(x->src[rep->server_src], a);
+		if (!cidr_match(&f->server, a))
+			return false;
+	}
+	if (rep->helo_src >= 0 && f->helo != NULL &&
+	    (x->src[rep->helo_src] == NULL ||
+	    !ascii_eq_nocase(x->src[rep->helo_src], f->helo)))
+		return false;
+	if (rep->subject_src >= 0 && f->subject != NULL &&
+	    (x->src[rep->subject_src] == NULL ||
+	    !ascii_contains_nocase(x->src[rep->subject_src], f->subject)))
+		return false;
+	return true;
+}
+
+/* "ip:port", IPv6 in brackets (RFC 3986 3.2.2). */
+static char *
+endpoint(const char *ip, const char *port)
+{
+	char *d;
+
+	if (ip == NULL || port == NULL)
+		return NULL;
+	if (asprintf(&d, strchr(ip, ':') != NULL ? "[%s]:%s" : "%s:%s", ip,
+	    port) == -1)
+		return NULL;
+	return d;
+}
+
+static int
+row_cb(void *arg, const struct sql_val *c, unsigned n)
+{
+	struct run_ctx *x = arg;
+	const struct report *rep = x->rep;
+	char *vals[12];
+	unsigned i;
+
+	if (x->n >= x->f->limit)
+		return 1;
+	for (i = 0; i < x->nsrc; i++) {
+		free(x->src[i]);
+		x->src[i] = i < n ? cell_dup(&c[i]) : NULL;
+	}
+	if (!keep(x))
+		return 0;
+	for (i = 0; i < rep->ncols; i++) {
+		const struct report_col *col = &rep->cols[i];
+		const char *v = x->src[col->src];
+
+		switch (col->kind) {
+		case COL_EP:
+			vals[i] = endpoint(v, x->src[col->src + 1]);
+			break;
+		case COL_LIST:	/* filled in later: the key for now */
+		case COL_LIST_ID:
+		default:
+			vals[i] = v != NULL ? strdup(v) : NULL;
 			break;
 		}
-		n++;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		log_warnx("query: %s", sqlite3_errmsg(db));
-	sqlite3_finalize(q);
-	free(like);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	if (add_row(x->out, vals) == -1) {
+		for (i = 0; i < rep->ncols; i++)
+			free(vals[i]);
+		x->oom = true;
+		return 1;
+	}
+	x->n++;
+	return 0;
+}
+
+/* The filter values as parameters ?1 .. ?9 (index 0 unused). */
+struct params {
+	struct sql_val	 v[10];
+	char		*from_key, *rcpt_key, *sha256;
+};
+
+static char *
+ascii_lower(const char *s)
+{
+	char *d, *p;
+
+	if (s == NULL || (d = strdup(s)) == NULL)
+		return NULL;
+	for (p = d; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p += 32;
+	return d;
+}
+
+static void
+params_init(struct params *p, const struct filters *f)
+{
+	unsigned i;
+
+	for (i = 0; i < 10; i++)
+		p->v[i] = sql_null(SQL_TEXT);
+	p->from_key = ascii_lower(f->from);
+	p->rcpt_key = ascii_lower(f->rcpt);
+	p->sha256 = ascii_lower(f->sha256);
+	p->v[1] = sql_str(SQL_BYTES, p->from_key);
+	p->v[2] = sql_str(SQL_BYTES, p->rcpt_key);
+	p->v[3] = sql_str(SQL_TEXT, f->since);
+	p->v[4] = sql_str(SQL_TEXT, f->until);
+	p->v[6] = sql_str(SQL_TEXT, f->status);
+	p->v[8] = sql_str(SQL_TEXT, p->sha256);
+}
+
+static void
+params_fini(struct params *p)
+{
+	free(p->from_key);
+	free(p->rcpt_key);
+	free(p->sha256);
+}
+
+/* Run SQL with numbered parameters through any driver. */
+static int
+numbered_query(const struct sql_driver *d, void *h, const char *sql,
+    const struct params *p, sql_row_fn *fn, void *arg)
+{
+	struct dbuf text;
+	struct sql_val v[SQL_MAXPARAM];
+	unsigned order[SQL_MAXPARAM];
+	int n, i, rc;
+
+	dbuf_init(&text, 1u << 20);
+	if ((n = sql_unnumber(sql, &text, order, SQL_MAXPARAM)) == -1) {
+		dbuf_fini(&text);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = p->v[order[i]];
+	rc = d->query(h, (const char *)text.p, v, (unsigned)n, fn, arg);
+	dbuf_fini(&text);
+	return rc;
+}
+
+struct list_ctx {
+	struct dbuf	 b;
+	const char	*sep;
+	unsigned	 n;
+};
+
+static int
+list_cb(void *arg, const struct sql_val *c, unsigned n)
+{
+	struct list_ctx *l = arg;
+	char *a, *b;
+
+	a = n > 0 ? cell_dup(&c[0]) : NULL;
+	b = n > 1 ? cell_dup(&c[1]) : NULL;
+	if (l->n++ > 0)
+		dbuf_adds(&l->b, l->sep);
+	dbuf_adds(&l->b, a != NULL ? a : "-");
+	if (n > 1) {
+		dbuf_addc(&l->b, ':');
+		dbuf_adds(&l->b, b != NULL ? b : "-");
+	}
+	free(a);
+	free(b);
+	return 0;
+}
+
+/* A filter the report cannot apply is an error, not a silent no-op. */
+static int
+unsupported(const struct report *rep, const struct filters *f)
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*name;
+	} names[] = { { F_FROM, "--from" }, { F_RCPT, "--rcpt" },
+	    { F_TIME, "--since/--until" }, { F_STATUS, "--status" },
+	    { F_SHA256, "--attachment-sha256" }, { F_CLIENT, "--client" },
+	    { F_SERVER, "--server" }, { F_HELO, "--helo" },
+	    { F_SUBJECT, "--subject" } };
+	unsigned given = 0;
+	size_t i;
+
+	given |= f->from != NULL ? F_FROM : 0;
+	given |= f->rcpt != NULL ? F_RCPT : 0;
+	given |= f->since != NULL || f->until != NULL ? F_TIME : 0;
+	given |= f->status != NULL ? F_STATUS : 0;
+	given |= f->sha256 != NULL ? F_SHA256 : 0;
+	given |= f->client.set ? F_CLIENT : 0;
+	given |= f->server.set ? F_SERVER : 0;
+	given |= f->helo != NULL ? F_HELO : 0;
+	given |= f->subject != NULL ? F_SUBJECT : 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((given & names[i].bit) && !(rep->filters & names[i].bit)) {
+			log_warnx("%s: the %s report has no such filter",
+			    names[i].name, rep->name);
+			return -1;
+		}
+	return 0;
+}
+
+static int
+version_cb(void *arg, const struct sql_val *c, unsigned n)
+{
+	char *v = n > 0 ? cell_dup(&c[0]) : NULL;
+
+	*(int *)arg = v != NULL ? atoi(v) : 0;
+	free(v);
+	return 1;
+}
+
+/* The reports need schema STORE_SCHEMA_VERSION; read migrates a database. */
+static int
+check_version(const struct sql_driver *d, void *h)
+{
+	int version = 0;
+
+	if (d->query(h, "SELECT max(version) FROM schema_version", NULL, 0,
+	    version_cb, &version) == -1 || version == 0) {
+		log_warnx("%s: not a smtpsniff database", d->name(h));
+		return -1;
+	}
+	if (version != STORE_SCHEMA_VERSION) {
+		log_warnx("%s: schema version %d, this program's is %d%s",
+		    d->name(h), version, STORE_SCHEMA_VERSION,
+		    version < STORE_SCHEMA_VERSION ? " (smtpsniff read "
+		    "brings it up to date)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_report(const struct sql_driver *d, void *h, const struct report *rep,
+    const struct filters *f, struct rowset *out)
+{
+	struct run_ctx x;
+	struct params p;
+	struct list_ctx l;
+	char *src[16] = { NULL };
+	size_t r;
+	unsigned c;
+	int rc;
+
+	out->rep = rep;
+	memset(&x, 0, sizeof(x));
+	x.rep = rep;
+	x.f = f;
+	x.out = out;
+	x.src = src;
+	x.nsrc = 16;
+	params_init(&p, f);
+	rc = numbered_query(d, h, rep->sql, &p, row_cb, &x);
+	for (c = 0; c < 16; c++)
+		free(src[c]);
+	if (x.oom) {
+		log_warnx("query: out of memory");
+		rc = -1;
+	}
+	/* Lists: one query per row, keyed by the row's key column. */
+	dbuf_init(&l.b, 16u << 20);
+	for (r = 0; rc == 0 && r < out->nrows; r++) {
+		for (c = 0; c < rep->ncols; c++) {
+			char **cell = &out->cell[r * rep->ncols + c];
+
+			if (rep->cols[c].kind == COL_LIST)
+				p.v[9] = sql_str(SQL_TEXT, *cell);
+			else if (rep->cols[c].kind == COL_LIST_ID &&
+			    *cell != NULL)
+				p.v[9] = sql_int(strtoll(*cell, NULL, 10));
+			else
+				continue;
+			dbuf_reset(&l.b);
+			l.sep = rep->cols[c].sep;
+			l.n = 0;
+			if (numbered_query(d, h, rep->cols[c].list_sql, &p,
+			    list_cb, &l) == -1) {
+				rc = -1;
+				break;
+			}
+			dbuf_addc(&l.b, '\0');
+			free(*cell);
+			*cell = l.n > 0 && dbuf_status(&l.b) == 0 ?
+			    strdup((const char *)l.b.p) : NULL;
+		}
+	}
+	dbuf_fini(&l.b);
+	params_fini(&p);
+	return rc;
 }
 
 /* ---- output ---------------------------------------------------------------- */
@@ -376,11 +708,11 @@ static void
 print_table(FILE *fp, const struct rowset *rs)
 {
 	const size_t NCOLS = rs->rep->ncols;
-	const char *const *msg_cols = rs->rep->cols;
+	const struct report_col *msg_cols = rs->rep->cols;
 	size_t w[12], r, c, l;
 
 	for (c = 0; c < NCOLS; c++)
-		w[c] = strlen(msg_cols[c]);
+		w[c] = strlen(msg_cols[c].name);
 	for (r = 0; r < rs->nrows; r++)
 		for (c = 0; c < NCOLS; c++) {
 			const char *v = rs->cell[r * NCOLS + c];
@@ -392,7 +724,7 @@ print_table(FILE *fp, const struct rowset *rs)
 				w[c] = l;
 		}
 	for (c = 0; c < NCOLS; c++) {
-		print_cell(fp, msg_cols[c], c + 1 < NCOLS ? w[c] + 2 : 0);
+		print_cell(fp, msg_cols[c].name, c + 1 < NCOLS ? w[c] + 2 : 0);
 	}
 	fputc('\n', fp);
 	for (r = 0; r < rs->nrows; r++) {
@@ -407,12 +739,12 @@ static void
 print_csv(FILE *fp, const struct rowset *rs)
 {
 	const size_t NCOLS = rs->rep->ncols;
-	const char *const *msg_cols = rs->rep->cols;
+	const struct report_col *msg_cols = rs->rep->cols;
 	size_t r, c;
 	const char *v;
 
 	for (c = 0; c < NCOLS; c++)
-		fprintf(fp, "%s%s", c ? "," : "", msg_cols[c]);
+		fprintf(fp, "%s%s", c ? "," : "", msg_cols[c].name);
 	fputs("\r\n", fp);
 	for (r = 0; r < rs->nrows; r++) {
 		for (c = 0; c < NCOLS; c++) {
@@ -438,7 +770,7 @@ static int
 print_json(FILE *fp, const struct rowset *rs)
 {
 	const size_t NCOLS = rs->rep->ncols;
-	const char *const *msg_cols = rs->rep->cols;
+	const struct report_col *msg_cols = rs->rep->cols;
 	struct dbuf b;
 	size_t r, c;
 	const char *v;
@@ -451,10 +783,10 @@ print_json(FILE *fp, const struct rowset *rs)
 			v = rs->cell[r * NCOLS + c];
 			if (c > 0)
 				dbuf_addc(&b, ',');
-			json_key(&b, msg_cols[c]);
+			json_key(&b, msg_cols[c].name);
 			if (v == NULL)
 				dbuf_addlit(&b, "null");
-			else if (rs->rep->numeric & (1u << c))
+			else if (msg_cols[c].kind == COL_NUM)
 				dbuf_adds(&b, v);
 			else
 				json_cstr(&b, v);
@@ -472,10 +804,12 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: smtpsniff query [--db PATH] REPORT [filters]\n"
+	    "usage: smtpsniff query [--db URL] REPORT [filters]\n"
 	    "       [--format table|json|csv] [--limit N]\n"
-	    "  --db PATH          the database (sqlite:PATH or PATH;\n"
-	    "                     default smtpsniff.db)\n"
+	    "  --db URL           sqlite:PATH (or PATH; default smtpsniff.db),\n"
+	    "                     mysql://USER@HOST[:PORT]/DB or\n"
+	    "                     postgresql://USER@HOST[:PORT]/DB (password\n"
+	    "                     from SMTPSNIFF_DB_PASSWORD)\n"
 	    "  filters: --from ADDR --rcpt ADDR --client CIDR --server CIDR\n"
 	    "           --since TIME --until TIME (UTC, ISO 8601 prefix)\n"
 	    "           --subject TEXT (substring) --status STATUS\n"
@@ -509,9 +843,12 @@ cli_query(int argc, char **argv)
 	struct filters f;
 	struct rowset rs = { NULL, NULL, 0, 0 };
 	const struct report *rep = NULL;
-	const char *db_path = "smtpsniff.db";
+	const char *db_spec = "sqlite:smtpsniff.db";
+	const struct sql_driver *d = NULL;
+	char *spec_buf = NULL, err[ERRBUF_SIZE];
+	bool unreachable;
+	void *h = NULL;
 	enum fmt fmt = FMT_TABLE;
-	sqlite3 *db = NULL;
 	size_t i;
 	int ch, rc = 2;
 
@@ -525,8 +862,7 @@ cli_query(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'd':
-			db_path = strncmp(optarg, "sqlite:", 7) == 0 ?
-			    optarg + 7 : optarg;
+			db_spec = optarg;
 			break;
 		case 'F':
 			if (strcmp(optarg, "table") == 0)
@@ -583,13 +919,20 @@ cli_query(int argc, char **argv)
 		    "servers, rejections, attachments, alerts)", argv[optind]);
 		return 2;
 	}
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		log_warnx("%s: %s", db_path, db ? sqlite3_errmsg(db) :
-		    "cannot open");
+	if (unsupported(rep, &f) == -1)
+		return 2;
+	if ((d = sql_driver_of(db_spec)) == NULL) {
+		/* A bare path is a SQLite file, as before the servers. */
+		if (asprintf(&spec_buf, "sqlite:%s", db_spec) == -1)
+			return 2;
+		db_spec = spec_buf;
+		d = &sql_sqlite_driver;
+	}
+	if ((h = d->open(db_spec, true, &unreachable, err)) == NULL) {
+		log_warnx("%s", err);
 		goto done;
 	}
-	if (run_report(db, rep, &f, &rs) == -1)
+	if (check_version(d, h) == -1 || run_report(d, h, rep, &f, &rs) == -1)
 		goto done;
 	switch (fmt) {
 	case FMT_TABLE:
@@ -607,6 +950,8 @@ done:
 	for (i = 0; rep != NULL && i < rs.nrows * rep->ncols; i++)
 		free(rs.cell[i]);
 	free(rs.cell);
-	sqlite3_close(db);
+	if (h != NULL)
+		d->close(h);
+	free(spec_buf);
 	return rc;
 }

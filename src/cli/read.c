@@ -413,10 +413,14 @@ usage(FILE *fp)
 	    "  Read pcap/pcapng files (or directories of them, in name order)\n"
 	    "  as one capture and write one record per SMTP transaction.\n"
 	    "  -o SPEC      sqlite:PATH (database, the default:\n"
-	    "               sqlite:smtpsniff.db), json:PATH (native records),\n"
+	    "               sqlite:smtpsniff.db), mysql://USER@HOST[:PORT]/DB,\n"
+	    "               postgresql://USER@HOST[:PORT]/DB (password from\n"
+	    "               SMTPSNIFF_DB_PASSWORD), json:PATH (native records),\n"
 	    "               zeek:PATH (Zeek smtp.log JSON), eve:PATH (Suricata\n"
 	    "               EVE JSON); PATH - is stdout; repeatable\n"
 	    "  --sensor NAME  this sensor's name in the database (hostname)\n"
+	    "  --spool-dir DIR  where records wait while a database server\n"
+	    "               is away (the working directory)\n"
 	    "  -p PORTS     SMTP server ports, comma-separated\n"
 	    "               (default 25,465,587,2525)\n"
 	    "  --any-port   find SMTP on any port by its greeting or EHLO\n"
@@ -436,6 +440,7 @@ cli_read(int argc, char **argv)
 		{ "any-port", no_argument, NULL, 'A' },
 		{ "auth-user", no_argument, NULL, 'U' },
 		{ "sensor", required_argument, NULL, 'S' },
+		{ "spool-dir", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const uint16_t default_ports[] = { 25, 465, 587, 2525 };
@@ -447,6 +452,8 @@ cli_read(int argc, char **argv)
 	struct flow_table *ft = NULL;
 	char err[ERRBUF_SIZE], host[256];
 	const char *specs[MAX_OUTPUTS], *sensor = NULL;
+	struct store_config scfg = { NULL, NULL };
+	struct output_summary sum;
 	size_t nspecs = 0, i;
 	int ch, quiet = 0, rc = 2;
 
@@ -489,6 +496,9 @@ cli_read(int argc, char **argv)
 		case 'S':
 			sensor = optarg;
 			break;
+		case 'D':
+			scfg.spool_dir = optarg;
+			break;
 		default:
 			usage(stderr);
 			goto done;
@@ -512,7 +522,8 @@ cli_read(int argc, char **argv)
 		goto done;
 	}
 	for (i = 0; i < nspecs; i++) {
-		if ((ctx->out[ctx->nout] = output_open(specs[i], sensor, err)) ==
+		scfg.sensor = sensor;
+		if ((ctx->out[ctx->nout] = output_open(specs[i], &scfg, err)) ==
 		    NULL) {
 			log_warnx("%s", err);
 			goto done;
@@ -530,15 +541,22 @@ cli_read(int argc, char **argv)
 	/* Ends every connection at the end: their records are written. */
 	rc = cli_run_offline(cap, dec, ft);
 	for (i = 0; i < ctx->nout; i++) {
-		/* Nothing is lost silently: say what did not get written. */
-		if (output_lost(ctx->out[i]) > 0)
-			log_warnx("%s: %" PRIu64 " of %" PRIu64 " records NOT "
-			    "written", output_spec(ctx->out[i]),
-			    output_lost(ctx->out[i]),
-			    output_count(ctx->out[i]));
-		if (output_close(ctx->out[i]) == -1)
+		if (output_close(ctx->out[i], &sum) == -1)
 			ctx->failed = 1;
 		ctx->out[i] = NULL;
+		/* Nothing is lost silently: say what did not get written. */
+		if (sum.lost > 0)
+			log_warnx("%s: %" PRIu64 " of %" PRIu64 " %s NOT "
+			    "written", sum.name, sum.lost, sum.store ?
+			    sum.st.written + sum.st.spooled + sum.st.lost :
+			    sum.records, sum.store ? "records and sessions" :
+			    "records");
+		if (sum.store && !quiet)
+			fprintf(stderr, "  store %s: written %" PRIu64
+			    " spooled %" PRIu64 " replayed %" PRIu64
+			    " pending %" PRIu64 " lost %" PRIu64 "\n",
+			    sum.name, sum.st.written, sum.st.spooled,
+			    sum.st.replayed, sum.st.pending, sum.st.lost);
 	}
 	if (ctx->failed)
 		rc = 2;
@@ -549,7 +567,7 @@ cli_read(int argc, char **argv)
 done:
 	for (i = 0; i < ctx->nout; i++)
 		if (ctx->out[i] != NULL)
-			output_close(ctx->out[i]);
+			output_close(ctx->out[i], NULL);
 	flow_table_free(ft);
 	decoder_free(dec);
 	capture_free(cap);

@@ -34,7 +34,8 @@ struct output {
 };
 
 struct output *
-output_open(const char *spec, const char *sensor, char err[ERRBUF_SIZE])
+output_open(const char *spec, const struct store_config *cfg,
+    char err[ERRBUF_SIZE])
 {
 	const char *colon = strchr(spec, ':');
 	const char *path;
@@ -48,7 +49,7 @@ output_open(const char *spec, const char *sensor, char err[ERRBUF_SIZE])
 			snprintf(err, ERRBUF_SIZE, "out of memory");
 			return NULL;
 		}
-		if ((o->store = store_open(spec, sensor, err)) == NULL) {
+		if ((o->store = store_open(spec, cfg, err)) == NULL) {
 			free(o->spec);
 			free(o);
 			return NULL;
@@ -104,9 +105,9 @@ output_write(struct output *o, const struct record *r)
 {
 	o->records++;
 	if (o->store != NULL) {
+		/* The store counts what it lost (a batch can be). */
 		if (store_put_record(o->store, r) == -1) {
 			o->failed = true;
-			o->lost++;
 			return -1;
 		}
 		return 0;
@@ -144,16 +145,30 @@ output_session(struct output *o, const struct store_session *ss)
 }
 
 int
-output_close(struct output *o)
+output_close(struct output *o, struct output_summary *sum)
 {
 	int rc;
 
 	if (o == NULL)
 		return 0;
 	rc = o->failed ? -1 : 0;
+	if (sum != NULL) {
+		memset(sum, 0, sizeof(*sum));
+		snprintf(sum->name, sizeof(sum->name), "%s", o->store != NULL ?
+		    store_name(o->store) : o->spec);
+		sum->records = o->records;
+	}
 	if (o->store != NULL) {
-		if (store_close(o->store) == -1)
-			rc = -1;
+		struct store *st = o->store;
+		struct store_stats stats;
+
+		/* Closing commits the last batch: stats after it. */
+		rc = store_close_stats(st, &stats) == -1 ? -1 : rc;
+		if (sum != NULL) {
+			sum->store = true;
+			sum->st = stats;
+			sum->lost = stats.lost;
+		}
 		free(o->spec);
 		free(o);
 		return rc;
@@ -166,28 +181,12 @@ output_close(struct output *o)
 		log_warn("%s: close", o->spec);
 		rc = -1;
 	}
+	if (sum != NULL)
+		sum->lost = o->lost;
 	dbuf_fini(&o->line);
 	free(o->spec);
 	free(o);
 	return rc;
-}
-
-uint64_t
-output_count(const struct output *o)
-{
-	return o->records;
-}
-
-uint64_t
-output_lost(const struct output *o)
-{
-	return o->lost;
-}
-
-const char *
-output_spec(const struct output *o)
-{
-	return o->spec;
 }
 
 /* ---- helpers shared by the formats ---------------------------------------- */

@@ -2,9 +2,8 @@
  * store.h: records into a database. One schema for every backend (see
  * docs/SCHEMA.md), created and migrated by the program through a schema
  * version table; writes batched in transactions; only prepared statements,
- * so no SQL is ever built from packet data. This increment has the SQLite
- * backend (the embedded default); MariaDB and PostgreSQL come next behind
- * the same interface.
+ * so no SQL is ever built from packet data. SQLite (the embedded default),
+ * MariaDB and PostgreSQL, with a spool for the servers' outages.
  */
 #ifndef SMTPSNIFF_STORE_H
 #define SMTPSNIFF_STORE_H
@@ -32,29 +31,43 @@ struct store_session {
 	uint32_t	 events[SMTP_EV_MAX];
 };
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
-/* A database backend, chosen by the spec's scheme. */
-struct store_backend {
-	const char	*scheme;	/* "sqlite:", "mysql://" */
-	void		*(*open)(const char *spec, const char *sensor,
-			    char err[ERRBUF_SIZE]);
-	int		 (*put_record)(void *, const struct record *);
-	int		 (*put_session)(void *, const struct store_session *);
-	int		 (*close)(void *);
+struct store_config {
+	const char	*sensor;	/* this sensor's name */
+	const char	*spool_dir;	/* NULL: the working directory */
 };
 
-extern const struct store_backend store_sqlite_backend;
+/*
+ * Units: a transaction's record or a session's summary, each one unit.
+ * written + spooled + lost = units given; replayed: sent from a spool
+ * (this run's or an earlier one's); pending: left in the spool at close.
+ */
+struct store_stats {
+	uint64_t	 written;
+	uint64_t	 spooled;
+	uint64_t	 replayed;
+	uint64_t	 lost;
+	uint64_t	 pending;
+};
 
 struct store;
 
-/* "sqlite:PATH" (more schemes to come). NULL with a message in err. */
-struct store	*store_open(const char *spec, const char *sensor,
+/*
+ * "sqlite:PATH", "mysql://...", "postgresql://..." (docs/SCHEMA.md). A
+ * database server that cannot be reached is not an error: records go to
+ * the spool until it can. NULL with a message in err otherwise.
+ */
+struct store	*store_open(const char *spec, const struct store_config *,
 		    char err[ERRBUF_SIZE]);
 int		 store_put_record(struct store *, const struct record *);
 int		 store_put_session(struct store *, const struct store_session *);
-/* Commit what is pending and close; -1 if anything failed. */
+/* Commit what is pending and close; -1 if anything was lost or failed. */
 int		 store_close(struct store *);
+/* The same, telling the final counts (st may be NULL). */
+int		 store_close_stats(struct store *, struct store_stats *st);
 bool		 store_spec_is_store(const char *spec);
+const struct store_stats *store_stats(const struct store *);
+const char	*store_name(const struct store *);
 
 #endif /* SMTPSNIFF_STORE_H */

@@ -8,8 +8,9 @@ usage: check.py SMTPSNIFF
 - a session row per SMTP connection, with its transaction count;
 - `read` with no -o writes smtpsniff.db in the working directory;
 - reading the same capture again stores nothing twice (records are keyed
-  by session and trans_depth), and leaves the schema as it is; a database with a newer schema
-  version is refused with a clear error, an older (empty) one migrated;
+  by session and trans_depth), and leaves the schema as it is; a database
+  with a newer schema version is refused with a clear error; version 1,
+  with rows (schema_v1.sql), is migrated and its rows get search keys;
 - `query messages` finds by sender, recipient, time, subject substring,
   status and attachment hash, in table, json and csv, and treats SQL
   metacharacters in filters as plain text.
@@ -106,8 +107,8 @@ def main():
         check("read into an existing database", out.returncode == 0,
               out.stderr.decode())
         con = sqlite3.connect(db)
-        check("schema version 1", con.execute(
-            "SELECT max(version) FROM schema_version").fetchone()[0] == 1)
+        check("schema version 2", con.execute(
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 2)
         check("nothing stored twice", con.execute(
             "SELECT count(*) FROM messages").fetchone()[0] == distinct)
         con.close()
@@ -194,6 +195,7 @@ def main():
         out = run([binary, "read", "-q", "-o", "sqlite:" + newer, caps[0]])
         check("newer schema refused", out.returncode == 2 and
               b"newer" in out.stderr, out.stderr.decode())
+        # Empty: made from nothing.
         older = os.path.join(tmp, "older.db")
         con = sqlite3.connect(older)
         con.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
@@ -201,10 +203,41 @@ def main():
         con.close()
         out = run([binary, "read", "-q", "-o", "sqlite:" + older, caps[0]])
         con = sqlite3.connect(older)
-        check("older schema migrated", out.returncode == 0 and con.execute(
-            "SELECT max(version) FROM schema_version").fetchone()[0] == 1 and
+        check("empty schema made", out.returncode == 0 and con.execute(
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 2 and
             con.execute("SELECT count(*) FROM messages").fetchone()[0] > 0)
         con.close()
+        # Version 1 as smtpsniff 0.1 made it, with rows: migrated, and
+        # its rows get their search keys.
+        v1 = os.path.join(tmp, "v1.db")
+        con = sqlite3.connect(v1)
+        with open(os.path.join(HERE, "schema_v1.sql")) as f:
+            con.executescript(f.read())
+        con.close()
+        out = run([binary, "query", "--db", v1, "messages"])
+        check("query on version 1 asks for a migration",
+              out.returncode == 2 and b"brings it up to date" in out.stderr,
+              out.stderr.decode())
+        out = run([binary, "read", "-q", "-o", "sqlite:" + v1, caps[0]])
+        con = sqlite3.connect(v1)
+        check("version 1 migrated", out.returncode == 0 and con.execute(
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 2,
+            out.stderr.decode())
+        check("version 1 rows keyed", con.execute(
+            "SELECT mail_from_key FROM messages WHERE id = 1").fetchone() ==
+            ("old.sender@example.org",) and con.execute(
+            "SELECT addr_key FROM recipients WHERE message_id = 1")
+            .fetchone() == ("old.rcpt@example.net",))
+        check("version 1 rows kept, new ones added", con.execute(
+            "SELECT count(*) FROM messages").fetchone()[0] > 1)
+        con.close()
+        out = run([binary, "query", "--db", v1, "messages", "--from",
+                   "OLD.SENDER@example.org", "--rcpt", "old.rcpt@EXAMPLE.net",
+                   "--format", "json"])
+        rows = [json.loads(l) for l in out.stdout.decode().splitlines()]
+        check("version 1 rows found by address", out.returncode == 0 and
+              len(rows) == 1 and rows[0]["client"] == "192.0.2.7:40000",
+              out.stdout.decode() + out.stderr.decode())
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -1,18 +1,21 @@
 /*
  * test_store.c: the SQLite store keeps hostile strings byte for byte:
  * SQL metacharacters, quotes, invalid UTF-8. Everything is bound, nothing
- * is spliced into SQL.
+ * is spliced into SQL. The spool: torn units, and a server that is not
+ * there (the servers themselves: tests/store/check_servers.py).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <glob.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "store/spool.h"
 #include "store/store.h"
 
 static const char hostile_from[] =
@@ -26,6 +29,7 @@ test_hostile_strings_round_trip_unchanged(void **state)
 	struct record_conn conn;
 	struct record_rcpt rc;
 	struct record r;
+	struct store_config cfg = { NULL, NULL };
 	struct store *s;
 	sqlite3 *db;
 	sqlite3_stmt *q;
@@ -51,15 +55,16 @@ test_hostile_strings_round_trip_unchanged(void **state)
 	r.status = RECORD_REJECTED;
 	r.last_reply = "550 no 'such' user";
 
-	assert_non_null(s = store_open(spec, "t'est", err));
+	cfg.sensor = "t'est";
+	assert_non_null(s = store_open(spec, &cfg, err));
 	assert_int_equal(store_put_record(s, &r), 0);
 	assert_int_equal(store_close(s), 0);
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT m.mail_from, r.addr, "
-	    "r.accepted, (SELECT name FROM sensors) FROM messages m "
-	    "JOIN recipients r ON r.message_id = m.id", -1, &q, NULL),
-	    SQLITE_OK);
+	    "r.accepted, (SELECT name FROM sensors), m.mail_from_key "
+	    "FROM messages m JOIN recipients r ON r.message_id = m.id", -1,
+	    &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_bytes(q, 0), strlen(hostile_from));
 	assert_memory_equal(sqlite3_column_text(q, 0), hostile_from,
@@ -68,6 +73,11 @@ test_hostile_strings_round_trip_unchanged(void **state)
 	    strlen(hostile_rcpt));
 	assert_int_equal(sqlite3_column_int(q, 2), 0);
 	assert_string_equal((const char *)sqlite3_column_text(q, 3), "t'est");
+	/* The search key: ASCII letters folded, other bytes as they were. */
+	assert_int_equal(sqlite3_column_bytes(q, 4), strlen(hostile_from));
+	assert_memory_equal(sqlite3_column_text(q, 4),
+	    "x'); drop table messages; --\"@evil\xff\xfe.example",
+	    strlen(hostile_from));
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	unlink(path);
@@ -76,10 +86,101 @@ test_hostile_strings_round_trip_unchanged(void **state)
 static void
 test_unwritable_path_is_a_clear_error(void **state)
 {
+	struct store_config cfg = { "s", NULL };
 	char err[ERRBUF_SIZE];
 
-	assert_null(store_open("sqlite:/nonexistent/dir/x.db", "s", err));
+	assert_null(store_open("sqlite:/nonexistent/dir/x.db", &cfg, err));
 	assert_non_null(strstr(err, "/nonexistent/dir/x.db"));
+}
+
+static int
+collect(void *arg, const uint8_t *p, size_t n)
+{
+	char *out = arg;
+
+	strncat(out, (const char *)p, n);
+	strcat(out, "|");
+	return 0;
+}
+
+/* A unit cut short by a crash is dropped; units after it are not hidden. */
+static void
+test_spool_torn_tail_is_cut_and_appends_follow(void **state)
+{
+	char dir[] = "/tmp/smtpsniff-spool-XXXXXX", path[128], got[256];
+	struct spool *sp;
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.spool", dir);
+	assert_non_null(sp = spool_new(path));
+	assert_int_equal(spool_units(sp), 0);
+	assert_int_equal(spool_append(sp, "one", 3), 0);
+	assert_int_equal(spool_append(sp, "two", 3), 0);
+	spool_free(sp);
+	/* A torn third unit: its length and two of its five bytes. */
+	assert_non_null(fp = fopen(path, "ab"));
+	fwrite("\x05\0\0\0th", 1, 6, fp);
+	fclose(fp);
+
+	assert_non_null(sp = spool_new(path));
+	assert_int_equal(spool_units(sp), 2);
+	assert_int_equal(spool_append(sp, "four", 4), 0);
+	got[0] = '\0';
+	assert_int_equal(spool_replay(sp, collect, got), 3);
+	assert_string_equal(got, "one|two|four|");
+	assert_int_equal(spool_clear(sp), 0);
+	assert_int_equal(spool_units(sp), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	spool_free(sp);
+	rmdir(dir);
+}
+
+/*
+ * A database server that is not there: the store opens all the same and
+ * spools; at close the records are still in the spool, counted.
+ */
+static void
+test_unreachable_server_spools(void **state)
+{
+	char dir[] = "/tmp/smtpsniff-spool-XXXXXX", err[ERRBUF_SIZE];
+	struct store_config cfg = { "s", dir };
+	struct store_stats st;
+	struct record_conn conn;
+	struct record r;
+	struct store *s;
+	struct spool *sp;
+	char path[256];
+	glob_t g;
+
+	assert_non_null(mkdtemp(dir));
+	memset(&conn, 0, sizeof(conn));
+	strcpy(conn.uid, "Cy");
+	conn.client.af = conn.server.af = 4;
+	memset(&r, 0, sizeof(r));
+	r.conn = &conn;
+	r.trans_depth = 1;
+	r.status = RECORD_ACCEPTED;
+	/* Port 1 on loopback: nothing listens, the connection is refused. */
+	assert_non_null(s = store_open("mysql://u@127.0.0.1:1/db", &cfg,
+	    err));
+	assert_int_equal(store_put_record(s, &r), 0);
+	r.trans_depth = 2;
+	assert_int_equal(store_put_record(s, &r), 0);
+	assert_int_equal(store_close_stats(s, &st), 0);
+	assert_int_equal(st.spooled, 2);
+	assert_int_equal(st.pending, 2);
+	assert_int_equal(st.written, 0);
+	assert_int_equal(st.lost, 0);
+	snprintf(path, sizeof(path), "%s/smtpsniff-*.spool", dir);
+	assert_int_equal(glob(path, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 1);
+	assert_non_null(sp = spool_new(g.gl_pathv[0]));
+	assert_int_equal(spool_units(sp), 2);
+	spool_clear(sp);
+	spool_free(sp);
+	globfree(&g);
+	rmdir(dir);
 }
 
 int
@@ -88,6 +189,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostile_strings_round_trip_unchanged),
 		cmocka_unit_test(test_unwritable_path_is_a_clear_error),
+		cmocka_unit_test(test_spool_torn_tail_is_cut_and_appends_follow),
+		cmocka_unit_test(test_unreachable_server_spools),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,35 @@
+/*
+ * spool.h: a local file that keeps what a database server could not take
+ * (it was unreachable, or went away). Units are appended as they come and
+ * sent, in order, when the server is back, by this run or the next one.
+ * A unit is opaque bytes here; a torn last unit (a crash while writing)
+ * is noticed and ignored, never misread.
+ */
+#ifndef SMTPSNIFF_SPOOL_H
+#define SMTPSNIFF_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPOOL_UNIT_MAX	(64u << 20)	/* a unit larger is refused */
+
+struct spool;
+
+struct spool	*spool_new(const char *path);
+void		 spool_free(struct spool *);
+const char	*spool_path(const struct spool *);
+/* Append one unit (the file made at the first). 0, or -1 (errno). */
+int		 spool_append(struct spool *, const void *, size_t);
+/* Units now in the file, counted when first used: a last run's too. */
+uint64_t	 spool_units(struct spool *);
+/*
+ * Hand every unit in the file to fn, in order; fn returns 0 to go on.
+ * Returns the units handed, or -1 if fn or the file failed (the file is
+ * left as it is: sending it again is harmless, the store is idempotent).
+ */
+int64_t		 spool_replay(struct spool *,
+		    int (*fn)(void *, const uint8_t *, size_t), void *arg);
+/* Everything was sent: empty the spool. 0 or -1. */
+int		 spool_clear(struct spool *);
+
+#endif /* SMTPSNIFF_SPOOL_H */

@@ -1,0 +1,347 @@
+#!/usr/bin/python3
+"""The store on real database servers: MariaDB and PostgreSQL from Debian,
+started here on loopback in a temporary directory (scripts/mariadb-test.sh,
+scripts/pg-test.sh), never as system services, and stopped at the end.
+
+usage: check_servers.py SMTPSNIFF
+- the same captures read into SQLite, MariaDB and PostgreSQL at once give
+  the same output for every report, in every format, with every filter;
+- SQL metacharacters and bytes that are not UTF-8 come back byte for byte
+  from each server (compared in hex, through the servers' own clients);
+- reading the captures again stores nothing twice;
+- outage, for each server: the server is killed (SIGKILL) in the middle
+  of a run fed through a FIFO, and started again before the run ends:
+  every record is in the database at the end, none twice, and the summary
+  counts what was spooled and replayed;
+- outage across runs: with the server down for a whole run the records
+  wait in the spool; the next run, with the server back, sends them first.
+Last line: "N passed, N failed"; exit 1 on failure.
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import mkpcap  # noqa: E402
+
+passed = failed = 0
+
+
+def check(what, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {what} {detail}"[:2000])
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, check=False, **kw)
+
+
+class Server:
+    """A throwaway server through its test script: start, kill, stop."""
+
+    def __init__(self, kind, script, workdir, cli):
+        self.kind, self.script, self.dir = kind, script, workdir
+        self.cli = cli
+        self.url = None
+
+    def start(self):
+        out = run(["bash", os.path.join(ROOT, "scripts", self.script),
+                   "start", self.dir])
+        if out.returncode != 0:
+            raise RuntimeError(f"{self.kind}: {out.stderr.decode()}")
+        self.url = out.stdout.decode().strip().splitlines()[-1]
+
+    def kill(self):
+        run(["bash", os.path.join(ROOT, "scripts", self.script), "kill",
+             self.dir])
+
+    def stop(self):
+        run(["bash", os.path.join(ROOT, "scripts", self.script), "stop",
+             self.dir])
+
+    def sql(self, query):
+        """Rows of a query through the server's own client, as text."""
+        out = run(self.cli + [query])
+        if out.returncode != 0:
+            raise RuntimeError(f"{self.kind}: {out.stderr.decode()}")
+        return [l.split("\t") for l in out.stdout.decode().splitlines()]
+
+
+def mariadb(workdir):
+    sock = os.path.join(workdir, "mdb", "mysqld.sock")
+    return Server("mariadb", "mariadb-test.sh", workdir,
+                  ["mariadb", "--no-defaults", "--socket=" + sock, "-uroot",
+                   "-N", "-B", "smtpsniff", "-e"])
+
+
+def postgresql(workdir):
+    port = os.environ.get("SMTPSNIFF_TEST_PG_PORT", "35432")
+    return Server("postgresql", "pg-test.sh", workdir,
+                  ["psql", "-X", "-q", "-At", "-F", "\t", "-v",
+                   "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", port, "-U",
+                   "postgres", "smtpsniff", "-c"])
+
+
+HEX = {"mariadb": "COALESCE(LOWER(HEX({})), '')",
+       "postgresql": "COALESCE(encode({}, 'hex'), '')"}
+
+
+def counts(srv):
+    return tuple(int(srv.sql(f"SELECT count(*) FROM {t}")[0][0])
+                 for t in ("messages", "recipients", "attachments",
+                           "sessions"))
+
+
+def lite_counts(path):
+    import sqlite3
+    con = sqlite3.connect(path)
+    n = tuple(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("messages", "recipients", "attachments",
+                        "sessions"))
+    con.close()
+    return n
+
+
+def store_line(stderr, url):
+    """The summary's counts for one store: written, spooled, ..."""
+    m = re.search(r"store (\S+): written (\d+) spooled (\d+) replayed (\d+)"
+                  r" pending (\d+) lost (\d+)", stderr)
+    if not m:
+        return None
+    return dict(zip(("written", "spooled", "replayed", "pending", "lost"),
+                    map(int, m.groups()[1:])))
+
+
+def same_reports(binary, dbs, sha, tag):
+    """Every report, format and filter: the same bytes from each db."""
+    filters = [[], ["--from", "USER3@example.com"],
+               ["--rcpt", "NOBODY1@EXAMPLE.NET"],
+               ["--since", "2023-11-14T22:13:20.1", "--until",
+                "2023-11-14T22:13:20.3"],
+               ["--status", "rejected"], ["--client", "10.9.1.0/28"],
+               ["--server", "10.9.0.26"], ["--helo", "host2.EXAMPLE"],
+               ["--subject", "VOLUME 1"], ["--attachment-sha256", sha]]
+    per_report = {
+        "messages": filters, "sessions": [[], filters[3], filters[5]],
+        "senders": filters[:5], "servers": [[], filters[6]],
+        "rejections": [[], filters[5]],
+        "attachments": [[], ["--attachment-sha256", sha]], "alerts": [[]]}
+    for rep, fl in per_report.items():
+        for f in fl:
+            for fmt in ("table", "json", "csv"):
+                outs = []
+                for db in dbs:
+                    o = run([binary, "query", "--db", db, rep, "--format",
+                             fmt] + f)
+                    outs.append((o.returncode, o.stdout, o.stderr))
+                rows = outs[0][1].count(b"\n") - (fmt != "json")
+                ok = all(o == outs[0] for o in outs) and outs[0][0] == 0
+                # Unfiltered, every report but alerts has rows to compare.
+                if not f and rep != "alerts":
+                    ok = ok and rows > 0
+                check(f"{tag} {rep} {fmt} {' '.join(f)}", ok,
+                      " | ".join(f"{o[0]} {o[1][:300]!r} {o[2][:200]!r}"
+                                 for o in outs))
+
+
+def feed_fifo(fifo, data, marks):
+    """Write data into fifo, pausing at each (fraction, callback)."""
+    with open(fifo, "wb") as f:
+        pos = 0
+        for frac, cb in marks:
+            end = int(len(data) * frac)
+            f.write(data[pos:end])
+            f.flush()
+            pos = end
+            cb()
+        f.write(data[pos:])
+
+
+def outage(binary, srv, volume, expect, tmp):
+    """Kill the server in the middle of a run, start it again."""
+    fifo = os.path.join(tmp, f"feed-{srv.kind}")
+    spool = os.path.join(tmp, f"spool-{srv.kind}")
+    os.makedirs(spool, exist_ok=True)
+    os.mkfifo(fifo)
+    with open(volume, "rb") as f:
+        data = f.read()
+    proc = subprocess.Popen([binary, "read", "--spool-dir", spool, "-o",
+                             srv.url, fifo], stderr=subprocess.PIPE)
+    events = []
+
+    def down():
+        time.sleep(1.0)		# a batch or more committed
+        srv.kill()
+        events.append("killed")
+
+    def up():
+        time.sleep(1.0)		# records spooled while it is away
+        srv.start()
+        events.append("started")
+        time.sleep(1.5)		# past the first retry
+
+    t = threading.Thread(target=feed_fifo,
+                         args=(fifo, data, [(0.35, down), (0.7, up)]))
+    t.start()
+    try:
+        _, err = proc.communicate(timeout=120)
+    finally:
+        t.join(timeout=120)
+    err = err.decode()
+    st = store_line(err, srv.url)
+    check(f"outage {srv.kind}: run exits 0", proc.returncode == 0, err)
+    check(f"outage {srv.kind}: summary", st is not None, err)
+    if st is None:
+        return
+    check(f"outage {srv.kind}: the server was killed and came back",
+          events == ["killed", "started"], str(events))
+    check(f"outage {srv.kind}: records were spooled", st["spooled"] > 0,
+          str(st))
+    check(f"outage {srv.kind}: every spooled record replayed",
+          st["replayed"] == st["spooled"] and st["pending"] == 0 and
+          st["lost"] == 0, str(st))
+    got = counts(srv)
+    check(f"outage {srv.kind}: every record in the database, none twice",
+          got == expect, f"{got} != {expect}")
+    dup = srv.sql("SELECT count(*) FROM (SELECT session_id, trans_depth "
+                  "FROM messages GROUP BY session_id, trans_depth "
+                  "HAVING count(*) > 1) d")
+    check(f"outage {srv.kind}: no message twice", dup == [["0"]], str(dup))
+    check(f"outage {srv.kind}: spool emptied",
+          glob.glob(os.path.join(spool, "*.spool")) == [],
+          str(os.listdir(spool)))
+
+
+def across_runs(binary, srv, volume, expect, tmp):
+    """Down for a whole run: the next run sends the spool first."""
+    spool = os.path.join(tmp, f"spool2-{srv.kind}")
+    os.makedirs(spool, exist_ok=True)
+    srv.kill()
+    r1 = run([binary, "read", "--spool-dir", spool, "-o", srv.url, volume])
+    st1 = store_line(r1.stderr.decode(), srv.url)
+    check(f"spool {srv.kind}: run with the server down exits 0 (nothing "
+          "lost)", r1.returncode == 0, r1.stderr.decode())
+    check(f"spool {srv.kind}: everything waits in the spool",
+          st1 is not None and st1["pending"] == st1["spooled"] > 0 and
+          st1["written"] == 0 and st1["lost"] == 0, str(st1))
+    check(f"spool {srv.kind}: one spool file",
+          len(glob.glob(os.path.join(spool, "*.spool"))) == 1,
+          str(os.listdir(spool)))
+    srv.start()
+    # The next run has nothing new to read: a capture without SMTP.
+    empty = os.path.join(tmp, "empty.pcap")
+    with open(empty, "wb") as f:
+        f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff0000"
+                              "01000000"))
+    r2 = run([binary, "read", "--spool-dir", spool, "-o", srv.url, empty])
+    st2 = store_line(r2.stderr.decode(), srv.url)
+    check(f"spool {srv.kind}: the next run replays it", r2.returncode == 0
+          and st2 is not None and st1 is not None and
+          st2["replayed"] == st1["pending"] and st2["pending"] == 0,
+          f"{r2.stderr.decode()} {st2}")
+    got = counts(srv)
+    check(f"spool {srv.kind}: every record in the database, none twice",
+          got == expect, f"{got} != {expect}")
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    caps = sorted(glob.glob(os.path.join(ROOT, "tests/pcap/own/*/input.pcap")))
+    caps.append(os.path.join(ROOT, "tests/pcap/peers/zeek-smtp.pcap"))
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)	# the servers run as their own users
+        hostile = os.path.join(tmp, "hostile.pcap")
+        volume = os.path.join(tmp, "volume.pcap")
+        subprocess.run([sys.executable, os.path.join(HERE, "mkpcap.py"),
+                        hostile, "60"], check=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "mkpcap.py"),
+                        volume, "3000"], check=True)
+        servers = [mariadb(os.path.join(tmp, "my")),
+                   postgresql(os.path.join(tmp, "pg"))]
+        try:
+            for s in servers:
+                s.start()
+            lite = os.path.join(tmp, "t.db")
+            outs = ["-o", "sqlite:" + lite] + \
+                [a for s in servers for a in ("-o", s.url)]
+            sha = None
+            for cap in caps + [hostile]:
+                r = run([binary, "read", "-q", "--sensor", "s1", "-o",
+                         "json:-"] + outs + [cap])
+                check(f"read {os.path.basename(os.path.dirname(cap))}",
+                      r.returncode == 0, r.stderr.decode())
+                for line in r.stdout.decode().splitlines():
+                    for a in json.loads(line).get("attachments", []):
+                        sha = sha or a.get("sha256")
+            check("an attachment to filter on", sha is not None)
+            expect = lite_counts(lite)
+            for s in servers:
+                check(f"{s.kind}: the rows SQLite has", counts(s) == expect,
+                      f"{counts(s)} != {expect}")
+            same_reports(binary, ["sqlite:" + lite] + [s.url for s in
+                                                        servers], sha or "0",
+                         "identical")
+            # Bytes, through each server's own client.
+            import sqlite3
+            con = sqlite3.connect(lite)
+            con.text_factory = bytes
+            want = [[(v or b"").hex() for v in row] for row in con.execute(
+                "SELECT m.mail_from, m.subject, r.addr FROM messages m "
+                "JOIN recipients r ON r.message_id = m.id "
+                "ORDER BY m.ts, r.id")]
+            con.close()
+            # The envelope keeps the wire's bytes; a header is decoded
+            # text, invalid bytes and NUL as U+FFFD (docs/MIME.md).
+            subject = mkpcap.HOSTILE_SUBJECT.decode("utf-8", "replace")
+            subject = subject.replace("\0", "\ufffd").encode()
+            check("hostile strings in SQLite", any(
+                w[0].startswith(mkpcap.HOSTILE_FROM.hex()) and
+                w[1] == subject.hex() and
+                w[2] == mkpcap.HOSTILE_RCPT.hex() for w in want),
+                str(want[:3]))
+            for s in servers:
+                cols = ", ".join(HEX[s.kind].format(c) for c in
+                                 ("m.mail_from", "m.subject", "r.addr"))
+                got = s.sql(f"SELECT {cols} FROM messages m JOIN recipients"
+                            " r ON r.message_id = m.id ORDER BY m.ts, r.id")
+                got = [[v or "" for v in row] for row in got]
+                check(f"{s.kind}: bytes as they were seen", got == want,
+                      f"{got[:2]} != {want[:2]}")
+            # Again: nothing twice.
+            for cap in caps[:3] + [hostile]:
+                run([binary, "read", "-q", "--sensor", "s1"] + outs + [cap])
+            for s in servers:
+                check(f"{s.kind}: a re-read stores nothing twice",
+                      counts(s) == expect, f"{counts(s)} != {expect}")
+            # Outages, on a database of their own.
+            vlite = os.path.join(tmp, "v.db")
+            run([binary, "read", "-q", "-o", "sqlite:" + vlite, volume])
+            vexpect = lite_counts(vlite)
+            for s in servers:
+                s.sql("DROP TABLE messages, recipients, attachments, "
+                      "sessions, sensors, alerts, schema_version")
+                outage(binary, s, volume, vexpect, tmp)
+                s.sql("DROP TABLE messages, recipients, attachments, "
+                      "sessions, sensors, alerts, schema_version")
+                across_runs(binary, s, volume, vexpect, tmp)
+        finally:
+            for s in servers:
+                s.stop()
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
