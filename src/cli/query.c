@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "common/dbuf.h"
 #include "common/json.h"
 #include "store/sql.h"
@@ -804,12 +805,14 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: smtpsniff query [--db URL] REPORT [filters]\n"
+	    "usage: smtpsniff query [-c FILE] [--db URL] REPORT [filters]\n"
 	    "       [--format table|json|csv] [--limit N]\n"
 	    "  --db URL           sqlite:PATH (or PATH; default smtpsniff.db),\n"
 	    "                     mysql://USER@HOST[:PORT]/DB or\n"
 	    "                     postgresql://USER@HOST[:PORT]/DB (password\n"
-	    "                     from SMTPSNIFF_DB_PASSWORD)\n"
+	    "                     from SMTPSNIFF_DB_PASSWORD or -c FILE);\n"
+	    "                     default: the first database output of\n"
+	    "                     -c FILE, else smtpsniff.db\n"
 	    "  filters: --from ADDR --rcpt ADDR --client CIDR --server CIDR\n"
 	    "           --since TIME --until TIME (UTC, ISO 8601 prefix)\n"
 	    "           --subject TEXT (substring) --status STATUS\n"
@@ -826,6 +829,7 @@ cli_query(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "from", required_argument, NULL, 1 },
@@ -843,7 +847,8 @@ cli_query(int argc, char **argv)
 	struct filters f;
 	struct rowset rs = { NULL, NULL, 0, 0 };
 	const struct report *rep = NULL;
-	const char *db_spec = "sqlite:smtpsniff.db";
+	const char *db_spec = NULL;
+	struct config conf;
 	const struct sql_driver *d = NULL;
 	char *spec_buf = NULL, err[ERRBUF_SIZE];
 	bool unreachable;
@@ -853,14 +858,22 @@ cli_query(int argc, char **argv)
 	int ch, rc = 2;
 
 	memset(&f, 0, sizeof(f));
+	memset(&conf, 0, sizeof(conf));
 	f.limit = MAX_ROWS_DEFAULT;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "hd:F:l:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "hc:d:F:l:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout);
-			return 0;
+			rc = 0;
+			goto done;
+		case 'c':
+			if (config_load(optarg, &conf, err) == -1) {
+				log_warnx("%s", err);
+				goto done;
+			}
+			break;
 		case 'd':
 			db_spec = optarg;
 			break;
@@ -874,7 +887,7 @@ cli_query(int argc, char **argv)
 			else {
 				log_warnx("--format %s: table, json or csv",
 				    optarg);
-				return 2;
+				goto done;
 			}
 			break;
 		case 'l':
@@ -882,7 +895,7 @@ cli_query(int argc, char **argv)
 			if (f.limit <= 0) {
 				log_warnx("--limit %s: a positive number",
 				    optarg);
-				return 2;
+				goto done;
 			}
 			break;
 		case 1: f.from = optarg; break;
@@ -893,7 +906,7 @@ cli_query(int argc, char **argv)
 			    &f.server) == -1) {
 				log_warnx("%s: not an address or CIDR",
 				    optarg);
-				return 2;
+				goto done;
 			}
 			break;
 		case 5: f.since = optarg; break;
@@ -904,12 +917,12 @@ cli_query(int argc, char **argv)
 		case 10: f.sha256 = optarg; break;
 		default:
 			usage(stderr);
-			return 2;
+			goto done;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return 2;
+		goto done;
 	}
 	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++)
 		if (strcmp(argv[optind], reports[i].name) == 0)
@@ -917,18 +930,25 @@ cli_query(int argc, char **argv)
 	if (rep == NULL) {
 		log_warnx("%s: unknown report (messages, sessions, senders, "
 		    "servers, rejections, attachments, alerts)", argv[optind]);
-		return 2;
+		goto done;
 	}
 	if (unsupported(rep, &f) == -1)
-		return 2;
+		goto done;
+	/* Else the first database the configuration writes to. */
+	for (i = 0; db_spec == NULL && i < conf.noutputs; i++)
+		if (sql_driver_of(conf.outputs[i]) != NULL)
+			db_spec = conf.outputs[i];
+	if (db_spec == NULL)
+		db_spec = "sqlite:smtpsniff.db";
 	if ((d = sql_driver_of(db_spec)) == NULL) {
 		/* A bare path is a SQLite file, as before the servers. */
 		if (asprintf(&spec_buf, "sqlite:%s", db_spec) == -1)
-			return 2;
+			goto done;
 		db_spec = spec_buf;
 		d = &sql_sqlite_driver;
 	}
-	if ((h = d->open(db_spec, true, &unreachable, err)) == NULL) {
+	if ((h = d->open(db_spec, true, config_db_password(&conf), &unreachable,
+	    err)) == NULL) {
 		log_warnx("%s", err);
 		goto done;
 	}
@@ -953,5 +973,6 @@ done:
 	if (h != NULL)
 		d->close(h);
 	free(spec_buf);
+	config_free(&conf);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "output/output.h"
 #include "record/record.h"
 
@@ -407,7 +408,8 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: smtpsniff read [-q] [--any-port] [--auth-user] [-p PORTS]\n"
+	    "usage: smtpsniff read [-q] [-c FILE] [--any-port] [--auth-user]\n"
+	    "       [-p PORTS] [--sensor NAME] [--spool-dir DIR]\n"
 	    "       [-o SPEC]... "
 	    "PATH...\n"
 	    "  Read pcap/pcapng files (or directories of them, in name order)\n"
@@ -419,6 +421,8 @@ usage(FILE *fp)
 	    "               zeek:PATH (Zeek smtp.log JSON), eve:PATH (Suricata\n"
 	    "               EVE JSON); PATH - is stdout; repeatable\n"
 	    "  --sensor NAME  this sensor's name in the database (hostname)\n"
+	    "  -c FILE      configuration (smtpsniff(1): sensor, spool_dir,\n"
+	    "               output, db_password, pseudonymise_key_file)\n"
 	    "  --spool-dir DIR  where records wait while a database server\n"
 	    "               is away (the working directory)\n"
 	    "  -p PORTS     SMTP server ports, comma-separated\n"
@@ -441,6 +445,7 @@ cli_read(int argc, char **argv)
 		{ "auth-user", no_argument, NULL, 'U' },
 		{ "sensor", required_argument, NULL, 'S' },
 		{ "spool-dir", required_argument, NULL, 'D' },
+		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const uint16_t default_ports[] = { 25, 465, 587, 2525 };
@@ -452,7 +457,8 @@ cli_read(int argc, char **argv)
 	struct flow_table *ft = NULL;
 	char err[ERRBUF_SIZE], host[256];
 	const char *specs[MAX_OUTPUTS], *sensor = NULL;
-	struct store_config scfg = { NULL, NULL };
+	struct store_config scfg = { NULL, NULL, NULL };
+	struct config conf;
 	struct output_summary sum;
 	size_t nspecs = 0, i;
 	int ch, quiet = 0, rc = 2;
@@ -461,17 +467,26 @@ cli_read(int argc, char **argv)
 		log_warnx("out of memory");
 		return 2;
 	}
+	memset(&conf, 0, sizeof(conf));
 	memcpy(ctx->ports, default_ports, sizeof(default_ports));
 	ctx->nports = sizeof(default_ports) / sizeof(default_ports[0]);
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "hqo:p:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hqc:o:p:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout);
+			config_free(&conf);
 			free(ctx);
 			return 0;
 		case 'q':
 			quiet = 1;
+			break;
+		case 'c':
+			if (config_load(optarg, &conf, err) == -1) {
+				log_warnx("%s", err);
+				goto done;
+			}
 			break;
 		case 'o':
 			if (nspecs == MAX_OUTPUTS) {
@@ -508,8 +523,18 @@ cli_read(int argc, char **argv)
 		usage(stderr);
 		goto done;
 	}
+	/* The command line wins over the file. */
+	for (i = 0; nspecs == 0 && i < conf.noutputs; i++)
+		specs[i] = conf.outputs[i];
+	if (nspecs == 0)
+		nspecs = conf.noutputs;
 	if (nspecs == 0)
 		specs[nspecs++] = "sqlite:smtpsniff.db";	/* DESIGN.md */
+	if (sensor == NULL)
+		sensor = conf.sensor;
+	if (scfg.spool_dir == NULL)
+		scfg.spool_dir = conf.spool_dir;
+	scfg.password = config_db_password(&conf);
 	if (sensor == NULL) {
 		if (gethostname(host, sizeof(host) - 1) == -1)
 			strcpy(host, "sensor");
@@ -572,5 +597,6 @@ done:
 	decoder_free(dec);
 	capture_free(cap);
 	free(ctx);
+	config_free(&conf);
 	return rc;
 }

@@ -52,12 +52,14 @@ struct sql_driver {
 	enum sql_dialect dialect;
 	bool		 remote;	/* a server: records spool while away */
 	/*
-	 * NULL with a message in err (which never holds a password), and
+	 * password: used when the spec has none (NULL: none). NULL with a
+	 * message in err (which never holds a password), and
 	 * *unreachable set if the server could not be reached at all (as
 	 * opposed to refusing us: a bad password, no such database).
 	 */
 	void		*(*open)(const char *spec, bool readonly,
-			    bool *unreachable, char err[ERRBUF_SIZE]);
+			    const char *password, bool *unreachable,
+			    char err[ERRBUF_SIZE]);
 	/* The spec as messages may show it: no password. */
 	const char	*(*name)(void *);
 	/* SQL without parameters or rows (DDL, BEGIN, COMMIT): 0 or -1. */

@@ -1,8 +1,8 @@
 /*
  * sql_mysql.c: the MariaDB/MySQL driver (MariaDB Connector/C), for a
  * central store that many sensors share: mysql://USER[:PASS]@HOST[:PORT]/DB
- * or mysql://USER@localhost/DB?socket=PATH, the password also from
- * SMTPSNIFF_DB_PASSWORD. The connection's character set is "binary": wire
+ * or mysql://USER@localhost/DB?socket=PATH, the password also from the
+ * environment or the configuration. The connection's character set is "binary": wire
  * bytes go to BLOB columns and come back exactly, never converted.
  */
 #include <errmsg.h>
@@ -125,12 +125,12 @@ my_exec(void *h, const char *sql)
 }
 
 static void *
-my_open(const char *spec, bool readonly, bool *unreachable,
-    char err[ERRBUF_SIZE])
+my_open(const char *spec, bool readonly, const char *password,
+    bool *unreachable, char err[ERRBUF_SIZE])
 {
 	struct my *m;
 	char *copy, *user = NULL, *pass = NULL, *host = NULL, *db = NULL;
-	char *sock = NULL, *env;
+	char *sock = NULL;
 	unsigned port = 0, timeout = 5;
 	int n;
 
@@ -146,8 +146,8 @@ my_open(const char *spec, bool readonly, bool *unreachable,
 		    "[:PORT]/DB[?socket=PATH]");
 		goto fail;
 	}
-	if (pass == NULL && (env = getenv("SMTPSNIFF_DB_PASSWORD")) != NULL)
-		pass = env;
+	if (pass == NULL)
+		pass = (char *)password;
 	/* Messages name the database without the password. */
 	if (port != 0)
 		n = asprintf(&m->name, "mysql://%s@%s:%u/%s", user, host, port,

@@ -1,7 +1,7 @@
 /*
  * sql_pgsql.c: the PostgreSQL driver (libpq), for a central store:
  * postgresql://USER[:PASS]@HOST[:PORT]/DB[?PARAMS] or postgres://..., the
- * password also from SMTPSNIFF_DB_PASSWORD (never printed). Values go
+ * password also from the environment or the configuration (never printed). Values go
  * bound and binary, so wire bytes reach BYTEA exactly, NUL included; rows
  * come back as text. References: PostgreSQL 15 docs, libpq (34.1, 34.3),
  * and the binary formats of int8, text and bytea (int8recv, textrecv...).
@@ -266,19 +266,19 @@ unreachable_msg(const char *msg)
 }
 
 static void *
-pg_open(const char *spec, bool readonly, bool *unreachable,
-    char err[ERRBUF_SIZE])
+pg_open(const char *spec, bool readonly, const char *password,
+    bool *unreachable, char err[ERRBUF_SIZE])
 {
 	/*
 	 * Our defaults come before dbname (the URI, expanded in place): a
 	 * keyword given twice takes its last non-empty value (34.1.2), so
 	 * the URI's own password, timeout or encoding win over ours, and the
-	 * environment's password is used only when the URI has none.
+	 * password we are given is used only when the URI has none.
 	 */
 	const char *keys[] = { "connect_timeout", "client_encoding",
 	    "application_name", "password", "dbname", NULL };
 	const char *vals[] = { "5", "UTF8", "smtpsniff",
-	    getenv("SMTPSNIFF_DB_PASSWORD"), spec, NULL };
+	    password, spec, NULL };
 	struct pg *p;
 
 	*unreachable = false;

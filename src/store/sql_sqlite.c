@@ -54,8 +54,8 @@ lite_exec(void *h, const char *sql)
 }
 
 static void *
-lite_open(const char *spec, bool readonly, bool *unreachable,
-    char err[ERRBUF_SIZE])
+lite_open(const char *spec, bool readonly, const char *password,
+    bool *unreachable, char err[ERRBUF_SIZE])
 {
 	struct lite *l;
 	int flags = readonly ? SQLITE_OPEN_READONLY :

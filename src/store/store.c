@@ -505,6 +505,7 @@ struct store {
 	char			*spec;
 	char			*name;		/* for messages: no password */
 	char			*sensor;
+	char			*password;	/* NULL: none given */
 	int64_t			 sensor_id;
 	struct spool		*spool;		/* remote drivers only */
 	unsigned		 in_batch;
@@ -672,7 +673,8 @@ connect_db(struct store *s, bool *unreachable, char err[ERRBUF_SIZE])
 	int64_t id;
 	int i;
 
-	if ((s->h = d->open(s->spec, false, unreachable, err)) == NULL)
+	if ((s->h = d->open(s->spec, false, s->password, unreachable, err)) ==
+	    NULL)
 		return -1;
 	if (migrate(s, err) == -1)
 		goto fail;
@@ -1028,7 +1030,9 @@ store_open(const char *spec, const struct store_config *cfg,
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->spec = strdup(spec)) == NULL ||
-	    (s->sensor = strdup(cfg->sensor)) == NULL)
+	    (s->sensor = strdup(cfg->sensor)) == NULL ||
+	    (cfg->password != NULL &&
+	    (s->password = strdup(cfg->password)) == NULL))
 		goto oom;
 	s->drv = d;
 	dbuf_init(&s->batch, (size_t)STORE_BATCH * SPOOL_UNIT_MAX);
@@ -1135,6 +1139,10 @@ store_close_stats(struct store *s, struct store_stats *st)
 	free(s->spec);
 	free(s->name);
 	free(s->sensor);
+	if (s->password != NULL) {
+		explicit_bzero(s->password, strlen(s->password));
+		free(s->password);
+	}
 	free(s);
 	return rc;
 }

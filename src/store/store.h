@@ -36,6 +36,7 @@ struct store_session {
 struct store_config {
 	const char	*sensor;	/* this sensor's name */
 	const char	*spool_dir;	/* NULL: the working directory */
+	const char	*password;	/* for a URL without one, or NULL */
 };
 
 /*

@@ -14,7 +14,9 @@ usage: check_servers.py SMTPSNIFF
   every record is in the database at the end, none twice, and the summary
   counts what was spooled and replayed;
 - outage across runs: with the server down for a whole run the records
-  wait in the spool; the next run, with the server back, sends them first.
+  wait in the spool; the next run, with the server back, sends them first;
+- passwords from the environment and from the configuration file (-c),
+  never printed; a wrong one stops the run instead of spooling.
 Last line: "N passed, N failed"; exit 1 on failure.
 """
 import glob
@@ -256,6 +258,56 @@ def across_runs(binary, srv, volume, expect, tmp):
           got == expect, f"{got} != {expect}")
 
 
+def passwords(binary, srv, cap, tmp):
+    """A MariaDB user with a password: from the environment, from the
+    configuration file, never printed; a wrong one is an error at start
+    (not a reason to spool)."""
+    secret = "s3cr'et pw"
+    srv.sql("CREATE USER IF NOT EXISTS 'sniff'@'127.0.0.1' IDENTIFIED BY "
+            "'s3cr''et pw'")
+    srv.sql("GRANT ALL ON smtpsniff.* TO 'sniff'@'127.0.0.1'")
+    url = srv.url.replace("root@", "sniff@")
+    env = dict(os.environ, SMTPSNIFF_DB_PASSWORD=secret)
+    r = run([binary, "read", "-o", url, cap], env=env)
+    check("password from the environment", r.returncode == 0 and
+          secret.encode() not in r.stderr, r.stderr.decode())
+    conf = os.path.join(tmp, "smtpsniff.conf")
+    with open(conf, "w") as f:
+        f.write(f"# test\noutput = {url}\nsensor = conf-sensor\n"
+                f"db_password = {secret}\n")
+    os.chmod(conf, 0o600)
+    r = run([binary, "read", "-c", conf, cap])
+    check("password and outputs from the configuration", r.returncode == 0
+          and secret.encode() not in r.stderr and b"others may read" not in
+          r.stderr, r.stderr.decode())
+    check("sensor from the configuration",
+          srv.sql("SELECT count(*) FROM sensors WHERE name = 'conf-sensor'")
+          == [["1"]])
+    q = run([binary, "query", "-c", conf, "sessions", "--format", "csv"])
+    check("query finds the configured database", q.returncode == 0 and
+          q.stdout.count(b"\n") > 1, q.stderr.decode())
+    os.chmod(conf, 0o644)
+    r = run([binary, "read", "-c", conf, cap])
+    check("a password file others can read is warned about",
+          r.returncode == 0 and b"others may read" in r.stderr,
+          r.stderr.decode())
+    wrong = dict(os.environ, SMTPSNIFF_DB_PASSWORD="wrong")
+    spool = os.path.join(tmp, "spool-pw")
+    os.makedirs(spool)
+    r = run([binary, "read", "--spool-dir", spool, "-o", url, cap],
+            env=wrong)
+    check("a wrong password stops the run, nothing spooled",
+          r.returncode == 2 and b"denied" in r.stderr and
+          b"wrong" not in r.stderr and os.listdir(spool) == [],
+          r.stderr.decode())
+    with open(conf, "a") as f:
+        f.write("outptu = x\n")
+    r = run([binary, "read", "-c", conf, cap])
+    check("an unknown configuration key is an error with its line",
+          r.returncode == 2 and b"smtpsniff.conf:5: unknown key outptu"
+          in r.stderr, r.stderr.decode())
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     caps = sorted(glob.glob(os.path.join(ROOT, "tests/pcap/own/*/input.pcap")))
@@ -325,6 +377,7 @@ def main():
             for s in servers:
                 check(f"{s.kind}: a re-read stores nothing twice",
                       counts(s) == expect, f"{counts(s)} != {expect}")
+            passwords(binary, servers[0], caps[0], tmp)
             # Outages, on a database of their own.
             vlite = os.path.join(tmp, "v.db")
             run([binary, "read", "-q", "-o", "sqlite:" + vlite, volume])

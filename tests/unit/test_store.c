@@ -29,7 +29,7 @@ test_hostile_strings_round_trip_unchanged(void **state)
 	struct record_conn conn;
 	struct record_rcpt rc;
 	struct record r;
-	struct store_config cfg = { NULL, NULL };
+	struct store_config cfg = { NULL, NULL, NULL };
 	struct store *s;
 	sqlite3 *db;
 	sqlite3_stmt *q;
@@ -86,7 +86,7 @@ test_hostile_strings_round_trip_unchanged(void **state)
 static void
 test_unwritable_path_is_a_clear_error(void **state)
 {
-	struct store_config cfg = { "s", NULL };
+	struct store_config cfg = { "s", NULL, NULL };
 	char err[ERRBUF_SIZE];
 
 	assert_null(store_open("sqlite:/nonexistent/dir/x.db", &cfg, err));
@@ -144,7 +144,7 @@ static void
 test_unreachable_server_spools(void **state)
 {
 	char dir[] = "/tmp/smtpsniff-spool-XXXXXX", err[ERRBUF_SIZE];
-	struct store_config cfg = { "s", dir };
+	struct store_config cfg = { "s", dir, NULL };
 	struct store_stats st;
 	struct record_conn conn;
 	struct record r;
