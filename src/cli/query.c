@@ -15,6 +15,7 @@
 #include "config.h"
 #include "common/dbuf.h"
 #include "common/json.h"
+#include "record/pseudo.h"
 #include "store/sql.h"
 #include "store/store.h"
 
@@ -550,6 +551,22 @@ list_cb(void *arg, const struct sql_val *c, unsigned n)
 	return 0;
 }
 
+/* An address filter to its pseudonym, as `read` wrote it. */
+static int
+pseudo_filter(struct record_pseudo *ps, const char **addr, char **buf)
+{
+	size_t n;
+
+	if (*addr == NULL)
+		return 0;
+	n = RECORD_PSEUDO_OUT_SIZE(strlen(*addr));
+	if ((*buf = malloc(n)) == NULL ||
+	    record_pseudo_addr(ps, *addr, *buf, n) == NULL)
+		return -1;
+	*addr = *buf;
+	return 0;
+}
+
 /* A filter the report cannot apply is an error, not a silent no-op. */
 static int
 unsupported(const struct report *rep, const struct filters *f)
@@ -849,6 +866,10 @@ cli_query(int argc, char **argv)
 	const struct report *rep = NULL;
 	const char *db_spec = NULL;
 	struct config conf;
+	struct record_pseudo *ps = NULL;
+	char *from_buf = NULL, *rcpt_buf = NULL;
+	unsigned char *key;
+	size_t keylen = 0;
 	const struct sql_driver *d = NULL;
 	char *spec_buf = NULL, err[ERRBUF_SIZE];
 	bool unreachable;
@@ -934,6 +955,22 @@ cli_query(int argc, char **argv)
 	}
 	if (unsupported(rep, &f) == -1)
 		goto done;
+	/* A pseudonymised store is searched by pseudonym. */
+	if ((key = config_pseudonymise_key(&conf, &keylen, err)) == NULL &&
+	    err[0] != '\0') {
+		log_warnx("%s", err);
+		goto done;
+	}
+	if (key != NULL) {
+		ps = record_pseudo_new(key, keylen);
+		explicit_bzero(key, keylen);
+		free(key);
+		if (ps == NULL || pseudo_filter(ps, &f.from, &from_buf) == -1 ||
+		    pseudo_filter(ps, &f.rcpt, &rcpt_buf) == -1) {
+			log_warnx("cannot pseudonymise the filters");
+			goto done;
+		}
+	}
 	/* Else the first database the configuration writes to. */
 	for (i = 0; db_spec == NULL && i < conf.noutputs; i++)
 		if (sql_driver_of(conf.outputs[i]) != NULL)
@@ -973,6 +1010,9 @@ done:
 	if (h != NULL)
 		d->close(h);
 	free(spec_buf);
+	free(from_buf);
+	free(rcpt_buf);
+	record_pseudo_free(ps);
 	config_free(&conf);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "config.h"
 #include "output/output.h"
+#include "record/pseudo.h"
 #include "record/record.h"
 
 #define MAX_OUTPUTS	16
@@ -57,6 +58,8 @@ struct read_ctx {
 	uint64_t	 events[SMTP_EV_MAX];
 	uint64_t	 mime_events[MIME_EV_MAX];
 	uint64_t	 attachments;
+	uint64_t	 unpseudonymised;	/* dropped: could not be */
+	struct record_pseudo *pseudo;	/* NULL: addresses as seen */
 	int		 failed;
 };
 
@@ -85,6 +88,15 @@ on_record(void *arg, const struct record *r)
 		for (i = 0; i < MIME_EV_MAX; i++)
 			ctx->mime_events[i] += r->mime->events[i];
 		ctx->attachments += r->mime->natt;
+	}
+	/* Pseudonymised before any output sees it, or not written at all. */
+	if (ctx->pseudo != NULL &&
+	    (r = record_pseudonymise(ctx->pseudo, r)) == NULL) {
+		if (ctx->unpseudonymised++ == 0)
+			log_warnx("a record could not be pseudonymised (out "
+			    "of memory): not written");
+		ctx->failed = 1;
+		return;
 	}
 	for (i = 0; i < ctx->nout; i++)
 		if (output_write(ctx->out[i], r) == -1)
@@ -460,6 +472,8 @@ cli_read(int argc, char **argv)
 	struct store_config scfg = { NULL, NULL, NULL };
 	struct config conf;
 	struct output_summary sum;
+	unsigned char *key;
+	size_t keylen = 0;
 	size_t nspecs = 0, i;
 	int ch, quiet = 0, rc = 2;
 
@@ -535,6 +549,21 @@ cli_read(int argc, char **argv)
 	if (scfg.spool_dir == NULL)
 		scfg.spool_dir = conf.spool_dir;
 	scfg.password = config_db_password(&conf);
+	if ((key = config_pseudonymise_key(&conf, &keylen, err)) == NULL &&
+	    err[0] != '\0') {
+		log_warnx("%s", err);
+		goto done;
+	}
+	if (key != NULL) {
+		ctx->pseudo = record_pseudo_new(key, keylen);
+		explicit_bzero(key, keylen);
+		free(key);
+		if (ctx->pseudo == NULL) {
+			log_warnx("%s: not a usable key",
+			    conf.pseudonymise_key_file);
+			goto done;
+		}
+	}
 	if (sensor == NULL) {
 		if (gethostname(host, sizeof(host) - 1) == -1)
 			strcpy(host, "sensor");
@@ -596,6 +625,7 @@ done:
 	flow_table_free(ft);
 	decoder_free(dec);
 	capture_free(cap);
+	record_pseudo_free(ctx->pseudo);
 	free(ctx);
 	config_free(&conf);
 	return rc;

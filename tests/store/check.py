@@ -11,6 +11,8 @@ usage: check.py SMTPSNIFF
   by session and trans_depth), and leaves the schema as it is; a database
   with a newer schema version is refused with a clear error; version 1,
   with rows (schema_v1.sql), is migrated and its rows get search keys;
+- pseudonymise_key_file: no address as seen reaches any output, and query
+  with the same configuration finds records by their real addresses;
 - `query messages` finds by sender, recipient, time, subject substring,
   status and attachment hash, in table, json and csv, and treats SQL
   metacharacters in filters as plain text.
@@ -42,6 +44,55 @@ def check(what, ok, detail=""):
 
 def run(args, cwd=None):
     return subprocess.run(args, capture_output=True, cwd=cwd, check=False)
+
+
+def pseudonymised(binary, caps, tmp):
+    """pseudonymise_key_file: no address as seen reaches any output; query
+    with the same configuration finds them by their real address."""
+    key = os.path.join(tmp, "key")
+    with open(key, "wb") as f:
+        f.write(bytes(range(32)))
+    db = os.path.join(tmp, "pseudo.db")
+    conf = os.path.join(tmp, "pseudo.conf")
+    with open(conf, "w") as f:
+        f.write(f"pseudonymise_key_file = {key}\noutput = sqlite:{db}\n"
+                "output = json:-\n")
+    clear = []
+    for cap in caps:
+        out = run([binary, "read", "-q", "-o", "json:-", cap])
+        clear += [json.loads(l) for l in out.stdout.decode().splitlines()]
+    addrs = {a.lower() for r in clear
+             for a in [r.get("mail_from") or ""] +
+             [x["addr"] for x in r["rcpt"]] if "@" in a}
+    check("addresses to look for", len(addrs) > 10, str(addrs))
+    lines = b""
+    for cap in caps:
+        out = run([binary, "read", "-q", "-c", conf, cap])
+        check(f"pseudonymised read {os.path.basename(os.path.dirname(cap))}",
+              out.returncode == 0, out.stderr.decode())
+        lines += out.stdout
+    dump = run(["sqlite3", db, ".dump"]).stdout
+    leaked = sorted(a for a in addrs if a.encode() in lines.lower() or
+                    a.encode() in dump.lower())
+    check("no local part as seen in the JSON or the database",
+          not leaked and b"anon-" in dump and b"anon-" in lines, str(leaked))
+    r0 = next(r for r in clear if r.get("mail_from") and "@" in
+              r["mail_from"] and r["rcpt"])
+    out = run([binary, "query", "-c", conf, "messages", "--from",
+               r0["mail_from"].upper(), "--format", "json"])
+    rows = [json.loads(l) for l in out.stdout.decode().splitlines()]
+    check("query with the key finds the real address", out.returncode == 0
+          and rows and all(x["mail_from"].startswith("anon-") for x in rows)
+          and any(x["ts"] == r0["ts"] for x in rows), out.stderr.decode())
+    out = run([binary, "query", "--db", db, "messages", "--from",
+               r0["mail_from"], "--format", "json"])
+    check("without the key the real address finds nothing",
+          out.returncode == 0 and out.stdout == b"", out.stdout.decode())
+    with open(key, "wb") as f:
+        f.write(b"short")
+    out = run([binary, "read", "-q", "-c", conf, caps[0]])
+    check("a short key is refused", out.returncode == 2 and
+          b"at least 16 bytes" in out.stderr, out.stderr.decode())
 
 
 def main():
@@ -238,6 +289,7 @@ def main():
         check("version 1 rows found by address", out.returncode == 0 and
               len(rows) == 1 and rows[0]["client"] == "192.0.2.7:40000",
               out.stdout.decode() + out.stderr.decode())
+        pseudonymised(binary, caps, tmp)
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
