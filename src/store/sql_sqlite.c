@@ -85,7 +85,9 @@ lite_open(const char *spec, bool readonly, const char *password,
 	 * corrupted by a crash (sqlite.org/wal.html).
 	 */
 	if (!readonly && (lite_exec(l, "PRAGMA journal_mode = WAL") == -1 ||
-	    lite_exec(l, "PRAGMA synchronous = NORMAL") == -1)) {
+	    lite_exec(l, "PRAGMA synchronous = NORMAL") == -1 ||
+	    lite_exec(l, "PRAGMA cache_size = -65536") == -1 ||
+	    lite_exec(l, "PRAGMA wal_autocheckpoint = 16384") == -1)) {
 		snprintf(err, ERRBUF_SIZE, "%s: %s", l->path,
 		    sqlite3_errmsg(l->db));
 		lite_close(l);

@@ -126,6 +126,7 @@ enum stmt_id {
 	ST_SENSOR_GET,
 	ST_SESSION_GET,
 	ST_SESSION_NEW,
+	ST_SESSION_WHOLE,
 	ST_SESSION_END,
 	ST_MESSAGE,
 	ST_RCPT,
@@ -167,9 +168,15 @@ enum stmt_id {
 	[ST_SENSOR_GET] = "SELECT id FROM sensors WHERE name = ?",	\
 	[ST_SESSION_GET] =						\
 	    "SELECT id FROM sessions WHERE sensor_id = ? AND uid = ?",	\
-	[ST_SESSION_NEW] = INS_##D("sessions", "sensor_id, uid,"	\
+	[ST_SESSION_NEW] = INS_ONCE_##D("sessions", "sensor_id, uid,"	\
 	    " client_ip, client_port, server_ip, server_port, vlan,"	\
 	    " ts_first, tls", "?, ?, ?, ?, ?, ?, ?, ?, 0"),		\
+	[ST_SESSION_WHOLE] = INS_ONCE_##D("sessions", "sensor_id, uid,"	\
+	    " client_ip, client_port, server_ip, server_port, vlan,"	\
+	    " ts_first, ts_last, banner, helo, extensions, tls,"	\
+	    " auth_mechanism, auth_result, transactions, end_state,"	\
+	    " gaps, gap_bytes, anomalies", "?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"	\
+	    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"),				\
 	[ST_SESSION_END] =						\
 	    "UPDATE sessions SET ts_last = ?, banner = ?, helo = ?,"	\
 	    " extensions = ?, tls = ?, auth_mechanism = ?,"		\
@@ -701,37 +708,97 @@ fail:
 	return -1;
 }
 
-/* The row id of a unit's session, made if it is new. */
+/* A uid's slot in the session cache. */
+static unsigned
+sid_slot(const struct sql_val *uid)
+{
+	unsigned slot = 0;
+	size_t i;
+
+	for (i = 0; i < uid->n; i++)
+		slot = slot * 31 + ((const uint8_t *)uid->p)[i];
+	return slot % SID_CACHE;
+}
+
+static int64_t
+sid_cached(struct store *s, const struct sql_val *uid)
+{
+	unsigned slot = sid_slot(uid);
+
+	if (uid->n < sizeof(s->sid[slot].uid) &&
+	    strlen(s->sid[slot].uid) == uid->n &&
+	    memcmp(s->sid[slot].uid, uid->p, uid->n) == 0)
+		return s->sid[slot].id;
+	return -1;
+}
+
+static void
+sid_keep(struct store *s, const struct sql_val *uid, int64_t id)
+{
+	unsigned slot = sid_slot(uid);
+
+	memcpy(s->sid[slot].uid, uid->p, uid->n);
+	s->sid[slot].uid[uid->n] = '\0';
+	s->sid[slot].id = id;
+}
+
+/*
+ * The row id of a unit's session, made if it is new. An INSERT first: a
+ * session is new far more often than not (a SELECT only when the insert
+ * found it there: a re-read, a spool sent again).
+ */
 static int64_t
 session_row(struct store *s, const struct sql_val *key)
 {
 	struct sql_val v[1 + SESSION_KEY_N];
-	unsigned i, slot = 0;
-	int64_t id;
-	char uid[24];
+	int64_t id, changed;
 
-	if (key[0].null || key[0].n >= sizeof(uid))
+	if (key[0].null || key[0].n >= sizeof(s->sid[0].uid))
 		return -1;
-	memcpy(uid, key[0].p, key[0].n);
-	uid[key[0].n] = '\0';
-	for (i = 0; uid[i] != '\0'; i++)
-		slot = slot * 31 + (unsigned char)uid[i];
-	slot %= SID_CACHE;
-	if (strcmp(s->sid[slot].uid, uid) == 0)
-		return s->sid[slot].id;
+	if ((id = sid_cached(s, &key[0])) >= 0)
+		return id;
 	v[0] = sql_int(s->sensor_id);
-	v[1] = key[0];
-	if (run(s, ST_SESSION_GET, v, 2, &id) == -1)
+	memcpy(&v[1], key, SESSION_KEY_N * sizeof(*key));
+	if ((changed = run(s, ST_SESSION_NEW, v, 1 + SESSION_KEY_N, &id)) ==
+	    -1)
 		return -1;
-	if (id < 0) {
-		memcpy(&v[1], key, SESSION_KEY_N * sizeof(*key));
-		if (run(s, ST_SESSION_NEW, v, 1 + SESSION_KEY_N, &id) == -1 ||
-		    id < 0)
+	if (changed == 0 || id < 0) {
+		v[1] = key[0];
+		if (run(s, ST_SESSION_GET, v, 2, &id) == -1 || id < 0)
 			return -1;
 	}
-	memcpy(s->sid[slot].uid, uid, sizeof(uid));
-	s->sid[slot].id = id;
+	sid_keep(s, &key[0], id);
 	return id;
+}
+
+/*
+ * A session's summary. Without a transaction its row is not there yet:
+ * one INSERT of the whole row; else (or if it is there after all) the
+ * UPDATE of its end columns.
+ */
+static int
+session_end(struct store *s, struct sql_val *v)
+{
+	struct sql_val w[1 + SESSION_KEY_N + SESSION_END_N];
+	int64_t id, changed;
+
+	if (v[0].null || v[0].n >= sizeof(s->sid[0].uid))
+		return -1;
+	if ((id = sid_cached(s, &v[0])) < 0) {
+		w[0] = sql_int(s->sensor_id);
+		memcpy(&w[1], v, (SESSION_KEY_N + SESSION_END_N) * sizeof(*v));
+		if ((changed = run(s, ST_SESSION_WHOLE, w, 1 + SESSION_KEY_N +
+		    SESSION_END_N, &id)) == -1)
+			return -1;
+		if (changed > 0)
+			return 0;
+		if ((id = session_row(s, v)) < 0)
+			return -1;
+	}
+	memmove(v, v + SESSION_KEY_N, SESSION_END_N * sizeof(*v));
+	v[SESSION_END_N] = sql_int(id);
+	return run(s, ST_SESSION_END, v, SESSION_END_N + 1, &changed) == -1 ?
+	    -1 : 0;
 }
 
 /* Write one unit's rows. 0, or -1 (the driver said why). */
@@ -748,15 +815,13 @@ apply(struct store *s, const uint8_t *p, size_t n)
 		s->st.lost++;
 		return 0;
 	}
+	if (p[0] == UNIT_SESSION) {
+		if (u_get(&c, v + SESSION_KEY_N, SESSION_END_N) == -1)
+			goto bad;
+		return session_end(s, v);
+	}
 	if ((sid = session_row(s, v)) < 0)
 		return -1;
-	if (p[0] == UNIT_SESSION) {
-		if (u_get(&c, v, SESSION_END_N) == -1)
-			goto bad;
-		v[SESSION_END_N] = sql_int(sid);
-		return run(s, ST_SESSION_END, v, SESSION_END_N + 1, &mid) ==
-		    -1 ? -1 : 0;
-	}
 	v[0] = sql_int(sid);
 	if (u_get(&c, v + 1, MSG_NCOLS - 1) == -1)
 		goto bad;
