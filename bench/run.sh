@@ -154,6 +154,44 @@ if ((have_sniff)); then
     sh "$sqlite_db" "$sniff_bin" "$capture"
   rm -f "$sqlite_db"*
 fi
+# --- store ingest: many small transactions ---------------------------------------
+# The capture above has 26 KB messages, so reading dominates; ingest is
+# measured on its own capture of small ones (tests/store/mkpcap.py: N
+# sessions of 2 transactions, 2 recipients each), into each database, and
+# given end to end and net of reading (the json run on the same capture).
+store_n=${BENCH_STORE_SESSIONS:-50000}
+store_cap=$here/data/store-volume-$store_n.pcap
+store_tx=$((2 * store_n))
+if ((have_sniff)); then
+  [[ -s $store_cap ]] || /usr/bin/python3 "$root/tests/store/mkpcap.py" "$store_cap" "$store_n"
+  cat "$store_cap" > /dev/null
+  timeit "store: json" "$store_cap" "$sniff_bin" read -q -o json:/dev/null "$store_cap"
+  sqlite_db=$(mktemp -u /tmp/smtpsniff-bench-XXXXXX.db)
+  timeit "store: sqlite" "$store_cap" sh -c 'rm -f "$1"*; exec "$2" read -q -o "sqlite:$1" "$3"' \
+    sh "$sqlite_db" "$sniff_bin" "$store_cap"
+  rm -f "$sqlite_db"*
+  srv=$(mktemp -d /tmp/smtpsniff-bench-srv-XXXXXX)
+  chmod 755 "$srv"
+  if command -v mariadbd >/dev/null && my_url=$("$root/scripts/mariadb-test.sh" start "$srv/my" 2>/dev/null); then
+    timeit "store: mariadb" "$store_cap" sh -c 'mariadb --no-defaults --socket="$1" -uroot \
+      -e "DROP DATABASE IF EXISTS smtpsniff; CREATE DATABASE smtpsniff" &&
+      exec "$2" read -q --spool-dir "$3" -o "$4" "$5"' \
+      sh "$srv/my/mdb/mysqld.sock" "$sniff_bin" "$srv" "$my_url" "$store_cap"
+    "$root/scripts/mariadb-test.sh" stop "$srv/my"
+  else
+    log "no MariaDB server (scripts/deps.sh --test installs one): skipped"
+  fi
+  if pg_url=$("$root/scripts/pg-test.sh" start "$srv/pg" 2>/dev/null); then
+    timeit "store: postgresql" "$store_cap" sh -c 'psql -q "$1" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public" &&
+      exec "$2" read -q --spool-dir "$3" -o "$1" "$4"' \
+      sh "$pg_url" "$sniff_bin" "$srv" "$store_cap"
+    "$root/scripts/pg-test.sh" stop "$srv/pg"
+  else
+    log "no PostgreSQL server (scripts/deps.sh --test installs one): skipped"
+  fi
+  rm -rf "$srv"
+fi
+
 timeit "floor (half)" "$half"    "$floor_bin" "$half"
 if ((have_sniff)); then
   timeit "flows (half)" "$half"  "$sniff_bin" flows "$half"
@@ -229,6 +267,12 @@ if [[ -n ${status['read json']:-} && ${status['read json']} == ok ]]; then
   if [[ ${status['read sqlite']:-} == ok ]]; then
     echo "read into SQLite: $(awk -v n="$transactions" -v t="${wall['read sqlite']}" 'BEGIN { printf "%.0f", n / t }') transactions/s end to end (target 100000)"
   fi
+  for db in sqlite mariadb postgresql; do
+    [[ ${status["store: $db"]:-} == ok ]] || continue
+    echo "ingest into $db: $(awk -v n="$store_tx" -v t="${wall["store: $db"]}" 'BEGIN { printf "%.0f", n / t }') transactions/s end to end," \
+         "$(awk -v n="$store_tx" -v t="${wall["store: $db"]}" -v j="${wall['store: json']}" 'BEGIN { printf "%.0f", n / (t - j) }') net of reading" \
+         "($store_tx transactions, $((store_tx * 2)) recipients, $store_n sessions)$([[ $db == sqlite ]] && echo "; target 100000")"
+  done
   echo "read records: $read_lines, accepted $read_accepted (generator sent $transactions transactions)" \
        "$([[ $read_accepted == "$transactions" ]] && echo "ALL FOUND" || echo "MISSING SOME")"
 fi

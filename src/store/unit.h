@@ -1,0 +1,51 @@
+/*
+ * unit.h: what the store writes, serialised: a transaction's record or a
+ * session's summary as the values of its rows, self-contained (no
+ * pointers), so it can wait in a batch or a spool file and be applied
+ * later, by this run or the next.
+ *
+ * A unit: a kind byte, then values, each a tag byte (the sql_type, 0x80
+ * if NULL) and an 8-byte integer or a 4-byte length and the bytes, all
+ * little-endian. A MESSAGE unit: the session key (7), the message (22,
+ * without session_id), the number of recipients and theirs (5 each), the
+ * number of attachments and theirs (5 each). A SESSION unit: the session
+ * key and the end-of-session columns (12).
+ */
+#ifndef SMTPSNIFF_UNIT_H
+#define SMTPSNIFF_UNIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/dbuf.h"
+#include "sql.h"
+#include "store.h"
+
+enum unit_kind { UNIT_MESSAGE = 'M', UNIT_SESSION = 'S' };
+
+#define TAG_NULL	0x80
+
+#define MSG_NCOLS	23	/* session_id + the message's 22 */
+#define SESSION_KEY_N	7	/* uid .. ts_first */
+#define SESSION_END_N	12	/* ts_last .. anomalies */
+#define RCPT_N		5	/* addr, addr_key, code, enhanced, accepted */
+#define ATT_N		5	/* filename, content_type, size, sha256, ... */
+
+/* Encode into b (reset first); tmp is scratch. Check dbuf_status(b). */
+void	unit_message(struct dbuf *b, struct dbuf *tmp, const struct record *);
+void	unit_session(struct dbuf *b, struct dbuf *tmp,
+	    const struct store_session *);
+
+/* Reading back: bounds-checked, since a spool file is input too. */
+struct ucur {
+	const uint8_t	*p, *end;
+	bool		 bad;
+};
+
+/* n values into v (pointing into the unit); -1 if it is malformed. */
+int		u_get(struct ucur *, struct sql_val *v, unsigned n);
+/* A little-endian integer of n bytes; sets bad if there are fewer. */
+uint64_t	get_le(struct ucur *, int n);
+void		u_le(struct dbuf *, uint64_t v, int n);
+
+#endif /* SMTPSNIFF_UNIT_H */
