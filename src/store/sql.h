@@ -40,7 +40,8 @@ struct sql_val {
 	size_t		 n;
 };
 
-#define SQL_MAXPARAM	32	/* parameters of one statement */
+#define SQL_MAXPARAM	32	/* parameters of a prepared statement */
+#define SQL_MAXQUERYPARAM 65535	/* of a query(): MySQL's and PostgreSQL's */
 #define SQL_MAXSTMT	16	/* prepared statements of one connection */
 
 /* A row of a query: ncols values, valid only during the call. */

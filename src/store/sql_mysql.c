@@ -24,9 +24,9 @@ struct my {
 
 /* Parameters of one execution, borrowed from the values. */
 struct binds {
-	MYSQL_BIND	 b[SQL_MAXPARAM];
-	unsigned long	 len[SQL_MAXPARAM];
-	long long	 ll[SQL_MAXPARAM];
+	MYSQL_BIND	*b;
+	unsigned long	*len;
+	long long	*ll;
 };
 
 static const char *
@@ -201,12 +201,26 @@ my_prepare(void *h, unsigned id, const char *sql)
 }
 
 static void
+binds_free(struct binds *x)
+{
+	free(x->b);
+	free(x->len);
+	free(x->ll);
+}
+
+static int
 bind(struct binds *x, const struct sql_val *v, unsigned n)
 {
 	unsigned i;
 
-	memset(x, 0, sizeof(*x));
-	for (i = 0; i < n && i < SQL_MAXPARAM; i++) {
+	x->b = calloc(n + 1, sizeof(*x->b));
+	x->len = calloc(n + 1, sizeof(*x->len));
+	x->ll = calloc(n + 1, sizeof(*x->ll));
+	if (x->b == NULL || x->len == NULL || x->ll == NULL) {
+		binds_free(x);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
 		if (v[i].null) {
 			x->b[i].buffer_type = MYSQL_TYPE_NULL;
 		} else if (v[i].type == SQL_INT) {
@@ -222,6 +236,7 @@ bind(struct binds *x, const struct sql_val *v, unsigned n)
 			x->b[i].length = &x->len[i];
 		}
 	}
+	return 0;
 }
 
 /* Rows of a prepared, executed statement to fn, every column as bytes. */
@@ -318,10 +333,14 @@ my_run(void *h, unsigned id, const struct sql_val *v, unsigned n,
 	my_ulonglong changed;
 
 	*rowid = -1;
-	bind(&x, v, n);
+	if (bind(&x, v, n) == -1)
+		return my_fail(m, 0, "out of memory");
 	if (mysql_stmt_bind_param(st, x.b) != 0 ||
-	    mysql_stmt_execute(st) != 0)
+	    mysql_stmt_execute(st) != 0) {
+		binds_free(&x);
 		return my_fail(m, mysql_stmt_errno(st), mysql_stmt_error(st));
+	}
+	binds_free(&x);
 	if (mysql_stmt_field_count(st) > 0)
 		return fetch(m, st, NULL, NULL, rowid) == -1 ? -1 : 0;
 	changed = mysql_stmt_affected_rows(st);
@@ -339,15 +358,19 @@ my_query(void *h, const char *sql, const struct sql_val *v, unsigned n,
 	struct binds x;
 	int rc = 0;
 
-	if ((st = mysql_stmt_init(m->db)) == NULL)
+	if (n > SQL_MAXQUERYPARAM || bind(&x, v, n) == -1)
+		return my_fail(m, 0, "too many parameters, or out of memory");
+	if ((st = mysql_stmt_init(m->db)) == NULL) {
+		binds_free(&x);
 		return my_fail(m, mysql_errno(m->db), mysql_error(m->db));
-	bind(&x, v, n);
+	}
 	if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0 ||
 	    mysql_stmt_bind_param(st, x.b) != 0 ||
 	    mysql_stmt_execute(st) != 0)
 		rc = my_fail(m, mysql_stmt_errno(st), mysql_stmt_error(st));
 	else if (mysql_stmt_field_count(st) > 0)
 		rc = fetch(m, st, fn, arg, NULL);
+	binds_free(&x);
 	mysql_stmt_close(st);
 	return rc;
 }

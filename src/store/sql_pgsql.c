@@ -42,11 +42,11 @@ struct pg {
 
 /* Parameters of one execution, borrowed from the values. */
 struct binds {
-	Oid		 oid[SQL_MAXPARAM];
-	const char	*val[SQL_MAXPARAM];
-	int		 len[SQL_MAXPARAM];
-	int		 fmt[SQL_MAXPARAM];
-	unsigned char	 be[SQL_MAXPARAM][8];
+	Oid		*oid;
+	const char	**val;
+	int		*len;
+	int		*fmt;
+	unsigned char	(*be)[8];
 };
 
 static const char *
@@ -327,7 +327,7 @@ fail:
 
 /*
  * `?` to $1, $2, ... outside '...' literals and "..." names. Returns the
- * number of parameters, or -1 (more than SQL_MAXPARAM, or no memory).
+ * number of parameters, or -1 (more than SQL_MAXQUERYPARAM, or no memory).
  */
 static int
 renumber(const char *sql, struct dbuf *out)
@@ -335,7 +335,8 @@ renumber(const char *sql, struct dbuf *out)
 	char quote = 0;
 	unsigned n = 0;
 
-	dbuf_init(out, strlen(sql) + 2 * SQL_MAXPARAM + 1);
+	/* "?" becomes at most "$65535": 6 bytes for 1 (", ?" for 3 at least). */
+	dbuf_init(out, strlen(sql) * 6 + 16);
 	for (; *sql != '\0'; sql++) {
 		if (quote != 0 && *sql == quote)
 			quote = 0;	/* '' and "" close and reopen: fine */
@@ -343,7 +344,7 @@ renumber(const char *sql, struct dbuf *out)
 			quote = *sql;
 		if (quote != 0 || *sql != '?')
 			dbuf_addc(out, (uint8_t)*sql);
-		else if (n < SQL_MAXPARAM)
+		else if (n < SQL_MAXQUERYPARAM)
 			dbuf_printf(out, "$%u", ++n);
 		else
 			break;
@@ -360,6 +361,16 @@ renumber(const char *sql, struct dbuf *out)
  * bytea as their bytes, so nothing is escaped or cut at a NUL. -1 if a
  * value is too long for libpq's int lengths.
  */
+static void
+binds_free(struct binds *b)
+{
+	free(b->oid);
+	free(b->val);
+	free(b->len);
+	free(b->fmt);
+	free(b->be);
+}
+
 static int
 bind(struct binds *b, const struct sql_val *v, unsigned n)
 {
@@ -367,6 +378,16 @@ bind(struct binds *b, const struct sql_val *v, unsigned n)
 	uint64_t u;
 	unsigned i, k;
 
+	b->oid = calloc(n + 1, sizeof(*b->oid));
+	b->val = calloc(n + 1, sizeof(*b->val));
+	b->len = calloc(n + 1, sizeof(*b->len));
+	b->fmt = calloc(n + 1, sizeof(*b->fmt));
+	b->be = calloc(n + 1, sizeof(*b->be));
+	if (b->oid == NULL || b->val == NULL || b->len == NULL ||
+	    b->fmt == NULL || b->be == NULL) {
+		binds_free(b);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		b->oid[i] = oid[v[i].type];
 		b->fmt[i] = 1;
@@ -380,6 +401,7 @@ bind(struct binds *b, const struct sql_val *v, unsigned n)
 			b->val[i] = (const char *)b->be[i];
 			b->len[i] = 8;
 		} else if (v[i].n > INT_MAX) {
+			binds_free(b);
 			return -1;
 		} else {
 			b->val[i] = v[i].n > 0 ? v[i].p : "";
@@ -454,9 +476,12 @@ pg_run(void *h, unsigned id, const struct sql_val *v, unsigned n,
 		    p->name, id);
 		return -1;
 	}
-	if (ready(p, id, v, n, b.oid, sname) == -1)
+	if (ready(p, id, v, n, b.oid, sname) == -1) {
+		binds_free(&b);
 		return -1;
+	}
 	r = PQexecPrepared(p->conn, sname, (int)n, b.val, b.len, b.fmt, 0);
+	binds_free(&b);
 	if (!res_ok(r))
 		return done(p, r);
 	if (PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0))
@@ -481,13 +506,15 @@ pg_query(void *h, const char *sql, const struct sql_val *v, unsigned n,
 	size_t len;
 	int nrow, ncol, i, k, rc = 0, stop = 0;
 
-	if (n > SQL_MAXPARAM || bind(&b, v, n) == -1 ||
-	    renumber(sql, &q) == -1) {
-		log_warnx("%s: too many parameters, or bad values", p->name);
-		return -1;
+	if (n > SQL_MAXQUERYPARAM || bind(&b, v, n) == -1)
+		goto bad;
+	if (renumber(sql, &q) == -1) {
+		binds_free(&b);
+		goto bad;
 	}
 	r = PQexecParams(p->conn, (const char *)q.p, (int)n, b.oid, b.val,
 	    b.len, b.fmt, 0);
+	binds_free(&b);
 	dbuf_fini(&q);
 	if (!res_ok(r) || fn == NULL)
 		return done(p, r);
@@ -518,6 +545,9 @@ pg_query(void *h, const char *sql, const struct sql_val *v, unsigned n,
 	}
 	PQclear(r);
 	return rc;
+bad:
+	log_warnx("%s: too many parameters, or bad values", p->name);
+	return -1;
 }
 
 /*

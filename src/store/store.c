@@ -24,6 +24,7 @@
 #include "spool.h"
 #include "sql.h"
 #include "store.h"
+#include "bulk.h"
 #include "unit.h"
 
 /*
@@ -35,6 +36,7 @@
  */
 #define STORE_BATCH	20000
 #define STORE_BATCH_BYTES (64u << 20)	/* a server's batch: commit sooner */
+#define STORE_BATCH_MS	1000		/* or when its first unit is older */
 #define SID_CACHE	4096	/* session uid -> row id, direct-mapped */
 #define RETRY_MIN	1	/* seconds before the first reconnect */
 #define RETRY_MAX	30
@@ -216,7 +218,8 @@ struct store {
 	unsigned		 in_batch;
 	struct dbuf		 batch;		/* the open transaction's units */
 	struct dbuf		 unit, tmp;
-	time_t			 retry_at;	/* monotonic seconds */
+	int64_t			 retry_at;	/* mono_ms(); -1: never */
+	int64_t			 batch_at;	/* its first unit, mono_ms() */
 	unsigned		 backoff;
 	bool			 failed;
 	struct store_stats	 st;
@@ -226,17 +229,19 @@ struct store {
 	}			 sid[SID_CACHE];	/* saves a SELECT per row */
 };
 
-static time_t
-mono_now(void)
+/*
+ * Milliseconds of the monotonic clock. Not packet time: how long to wait
+ * for a database server, or to hold rows before readers can see them, is
+ * about the world outside the capture, and changes nothing that is
+ * written.
+ */
+static int64_t
+mono_ms(void)
 {
 	struct timespec ts;
 
-	/*
-	 * Not packet time: how long to wait for a database server to come
-	 * back is about the world outside the capture.
-	 */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t
@@ -593,16 +598,33 @@ go_offline(struct store *s, const char *why)
 	s->backoff = s->backoff == 0 ? RETRY_MIN : s->backoff * 2;
 	if (s->backoff > RETRY_MAX)
 		s->backoff = RETRY_MAX;
-	s->retry_at = mono_now() + (time_t)s->backoff;
+	s->retry_at = mono_ms() + (int64_t)s->backoff * 1000;
 	log_warnx("%s: %s: records go to the spool %s", s->name, why,
 	    spool_path(s->spool));
 }
 
+/*
+ * A server's batch is written at its commit, in a few statements (bulk.c);
+ * SQLite's rows were written unit by unit, in process.
+ */
 static int
 commit(struct store *s)
 {
+	uint64_t malformed = 0;
+
 	if (s->in_batch == 0)
 		return 0;
+	if (s->drv->remote && (s->drv->exec(s->h, "BEGIN") == -1 ||
+	    bulk_apply(s->drv, s->h, s->sensor_id, s->batch.p, s->batch.len,
+	    s->in_batch, &malformed) == -1)) {
+		s->st.lost += malformed;
+		return -1;
+	}
+	if (malformed > 0) {
+		log_warnx("%s: %" PRIu64 " malformed units: skipped", s->name,
+		    malformed);
+		s->st.lost += malformed;
+	}
 	if (s->drv->exec(s->h, "COMMIT") == -1)
 		return -1;
 	s->in_batch = 0;
@@ -626,7 +648,7 @@ failure(struct store *s)
 		    "a write failed (not retried in this run)");
 		if (!lost) {
 			s->failed = true;
-			s->retry_at = (time_t)-1;	/* never */
+			s->retry_at = -1;	/* never */
 		}
 		return 0;
 	}
@@ -643,11 +665,13 @@ replay_cb(void *arg, const uint8_t *p, size_t n)
 {
 	struct store *s = arg;
 
-	if (s->in_batch == 0 && s->drv->exec(s->h, "BEGIN") == -1)
+	/* Only servers spool: their units go through the batch. */
+	u_le(&s->batch, n, 4);
+	dbuf_add(&s->batch, p, n);
+	if (dbuf_status(&s->batch) == -1)
 		return -1;
-	if (apply(s, p, n) == -1)
-		return -1;
-	if (++s->in_batch >= STORE_BATCH && commit(s) == -1)
+	if ((++s->in_batch >= STORE_BATCH ||
+	    s->batch.len >= STORE_BATCH_BYTES) && commit(s) == -1)
 		return -1;
 	return 0;
 }
@@ -677,7 +701,7 @@ replay(struct store *s)
 	}
 	s->in_batch = 0;
 	dbuf_reset(&s->batch);
-	s->retry_at = mono_now() + (time_t)s->backoff;
+	s->retry_at = mono_ms() + (int64_t)s->backoff * 1000;
 	return -1;
 }
 
@@ -688,12 +712,12 @@ maybe_reconnect(struct store *s)
 	char err[ERRBUF_SIZE];
 	bool unreachable;
 
-	if (s->retry_at == (time_t)-1 || mono_now() < s->retry_at)
+	if (s->retry_at == -1 || mono_ms() < s->retry_at)
 		return;
 	if (connect_db(s, &unreachable, err) == -1) {
 		s->backoff = s->backoff * 2 > RETRY_MAX ? RETRY_MAX :
 		    s->backoff * 2;
-		s->retry_at = mono_now() + (time_t)s->backoff;
+		s->retry_at = mono_ms() + (int64_t)s->backoff * 1000;
 		return;
 	}
 	log_info("%s: the database is back", s->name);
@@ -724,16 +748,28 @@ put_unit(struct store *s)
 		s->st.spooled++;
 		return 0;
 	}
-	if (s->in_batch == 0 && s->drv->exec(s->h, "BEGIN") == -1)
-		return failure(s);
-	if (s->spool != NULL)
-		batch_add(s, &s->unit);
-	s->in_batch++;
+	if (s->in_batch++ == 0)
+		s->batch_at = mono_ms();
 	s->st.written++;
-	if (apply(s, s->unit.p, s->unit.len) == -1)
+	if (s->drv->remote) {
+		/* Kept for the bulk write at commit, and for the spool. */
+		batch_add(s, &s->unit);
+		if (dbuf_status(&s->batch) == -1) {
+			log_warnx("%s: out of memory: %u units not written",
+			    s->name, s->in_batch);
+			s->st.lost += s->in_batch;
+			s->st.written -= s->in_batch;
+			s->in_batch = 0;
+			dbuf_reset(&s->batch);
+			return -1;
+		}
+	} else if ((s->in_batch == 1 && s->drv->exec(s->h, "BEGIN") == -1) ||
+	    apply(s, s->unit.p, s->unit.len) == -1) {
 		return failure(s);
-	if ((s->in_batch >= STORE_BATCH || s->batch.len >= STORE_BATCH_BYTES) &&
-	    commit(s) == -1)
+	}
+	/* Full, or held long enough: readers see rows within a second. */
+	if ((s->in_batch >= STORE_BATCH || s->batch.len >= STORE_BATCH_BYTES ||
+	    mono_ms() - s->batch_at >= STORE_BATCH_MS) && commit(s) == -1)
 		return failure(s);
 	return 0;
 }
@@ -823,7 +859,7 @@ store_open(const char *spec, const struct store_config *cfg,
 			log_warnx("records go to the spool %s until the "
 			    "database is reachable", spool_path(s->spool));
 			s->backoff = RETRY_MIN;
-			s->retry_at = mono_now() + RETRY_MIN;
+			s->retry_at = mono_ms() + RETRY_MIN * 1000;
 		} else {
 			(void)replay(s);
 		}
@@ -886,7 +922,7 @@ store_close_stats(struct store *s, struct store_stats *st)
 	if (s->h != NULL && commit(s) == -1)
 		(void)failure(s);
 	/* One last try for what waits in the spool. */
-	if (s->h == NULL && s->spool != NULL && s->retry_at != (time_t)-1) {
+	if (s->h == NULL && s->spool != NULL && s->retry_at != -1) {
 		s->retry_at = 0;
 		maybe_reconnect(s);
 	}
