@@ -614,16 +614,17 @@ commit(struct store *s)
 
 	if (s->in_batch == 0)
 		return 0;
+	/* A failed batch is sent again whole: count nothing of it yet. */
 	if (s->drv->remote && (s->drv->exec(s->h, "BEGIN") == -1 ||
 	    bulk_apply(s->drv, s->h, s->sensor_id, s->batch.p, s->batch.len,
-	    s->in_batch, &malformed) == -1)) {
-		s->st.lost += malformed;
+	    s->in_batch, &malformed) == -1))
 		return -1;
-	}
 	if (malformed > 0) {
 		log_warnx("%s: %" PRIu64 " malformed units: skipped", s->name,
 		    malformed);
 		s->st.lost += malformed;
+		s->st.written -= malformed < s->st.written ? malformed :
+		    s->st.written;
 	}
 	if (s->drv->exec(s->h, "COMMIT") == -1)
 		return -1;
