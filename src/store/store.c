@@ -31,11 +31,11 @@
  * Units per database transaction: a commit writes every index page the
  * batch dirtied, and the address-key and uid indexes are random-keyed,
  * so larger batches write each page fewer times (2000 -> 20000: x1.75
- * measured on SQLite). A server's batch is kept in memory until its
- * commit, for the spool: 20000 units of a few KiB.
+ * measured on SQLite). A batch is kept in memory and written at its
+ * commit (and spooled if a server is lost): 20000 units of a few KiB.
  */
 #define STORE_BATCH	20000
-#define STORE_BATCH_BYTES (64u << 20)	/* a server's batch: commit sooner */
+#define STORE_BATCH_BYTES (64u << 20)	/* or when its units are this big */
 #define STORE_BATCH_MS	1000		/* or when its first unit is older */
 #define SID_CACHE	4096	/* session uid -> row id, direct-mapped */
 #define RETRY_MIN	1	/* seconds before the first reconnect */
@@ -493,8 +493,10 @@ session_end(struct store *s, struct sql_val *v)
 		if ((changed = run(s, ST_SESSION_WHOLE, w, 1 + SESSION_KEY_N +
 		    SESSION_END_N, &id)) == -1)
 			return -1;
-		if (changed > 0)
+		if (changed > 0 && id >= 0) {
+			sid_keep(s, &v[0], id);	/* for its messages */
 			return 0;
+		}
 		if ((id = session_row(s, v)) < 0)
 			return -1;
 	}
@@ -604,8 +606,38 @@ go_offline(struct store *s, const char *why)
 }
 
 /*
- * A server's batch is written at its commit, in a few statements (bulk.c);
- * SQLite's rows were written unit by unit, in process.
+ * SQLite's batch, row by row (in process, a statement costs no round
+ * trip), sessions first: a session whose summary is in the batch is then
+ * one INSERT of its whole row, and its messages find its id, instead of an
+ * INSERT at its first message and an UPDATE at its end.
+ */
+static int
+apply_local(struct store *s)
+{
+	struct ucur c;
+	uint32_t len;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		c.p = s->batch.p;
+		c.end = s->batch.p + s->batch.len;
+		c.bad = false;
+		while (c.p < c.end) {
+			len = (uint32_t)get_le(&c, 4);
+			if (c.bad || len > (size_t)(c.end - c.p) || len < 1)
+				return -1;	/* our own framing: never */
+			if ((c.p[0] == UNIT_SESSION) == (pass == 0) &&
+			    apply(s, c.p, len) == -1)
+				return -1;
+			c.p += len;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A batch is written at its commit: a server's in a few statements
+ * (bulk.c), SQLite's row by row.
  */
 static int
 commit(struct store *s)
@@ -615,9 +647,11 @@ commit(struct store *s)
 	if (s->in_batch == 0)
 		return 0;
 	/* A failed batch is sent again whole: count nothing of it yet. */
-	if (s->drv->remote && (s->drv->exec(s->h, "BEGIN") == -1 ||
-	    bulk_apply(s->drv, s->h, s->sensor_id, s->batch.p, s->batch.len,
-	    s->in_batch, &malformed) == -1))
+	if (s->drv->exec(s->h, "BEGIN") == -1)
+		return -1;
+	if (s->drv->remote ? bulk_apply(s->drv, s->h, s->sensor_id,
+	    s->batch.p, s->batch.len, s->in_batch, &malformed) == -1 :
+	    apply_local(s) == -1)
 		return -1;
 	if (malformed > 0) {
 		log_warnx("%s: %" PRIu64 " malformed units: skipped", s->name,
@@ -657,6 +691,7 @@ failure(struct store *s)
 	s->st.lost += s->in_batch;
 	s->st.written -= s->in_batch;
 	s->in_batch = 0;
+	dbuf_reset(&s->batch);
 	s->failed = true;
 	return -1;
 }
@@ -752,21 +787,16 @@ put_unit(struct store *s)
 	if (s->in_batch++ == 0)
 		s->batch_at = mono_ms();
 	s->st.written++;
-	if (s->drv->remote) {
-		/* Kept for the bulk write at commit, and for the spool. */
-		batch_add(s, &s->unit);
-		if (dbuf_status(&s->batch) == -1) {
-			log_warnx("%s: out of memory: %u units not written",
-			    s->name, s->in_batch);
-			s->st.lost += s->in_batch;
-			s->st.written -= s->in_batch;
-			s->in_batch = 0;
-			dbuf_reset(&s->batch);
-			return -1;
-		}
-	} else if ((s->in_batch == 1 && s->drv->exec(s->h, "BEGIN") == -1) ||
-	    apply(s, s->unit.p, s->unit.len) == -1) {
-		return failure(s);
+	/* Kept for the write at commit, and for a server's spool. */
+	batch_add(s, &s->unit);
+	if (dbuf_status(&s->batch) == -1) {
+		log_warnx("%s: out of memory: %u units not written", s->name,
+		    s->in_batch);
+		s->st.lost += s->in_batch;
+		s->st.written -= s->in_batch;
+		s->in_batch = 0;
+		dbuf_reset(&s->batch);
+		return -1;
 	}
 	/* Full, or held long enough: readers see rows within a second. */
 	if ((s->in_batch >= STORE_BATCH || s->batch.len >= STORE_BATCH_BYTES ||
