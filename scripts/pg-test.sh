@@ -44,12 +44,15 @@ start)
 	    "$dir/pg/data/postgresql.conf" ||
 	    echo "include = 'smtpsniff-test.conf'" >>"$dir/pg/data/postgresql.conf"
 	# Rewritten on every start: the port may differ from the last one.
+	# fsync off is safe for what the tests do (they kill the server, not
+	# the machine: the kernel keeps what was written); synchronous_commit
+	# stays on, or a killed server loses commits it had acknowledged and
+	# the outage test would blame the store for it.
 	as_pg tee "$dir/pg/data/smtpsniff-test.conf" >/dev/null <<-EOF
 		listen_addresses = '127.0.0.1'
 		port = $port
 		unix_socket_directories = '${dir//\'/\'\'}/pg'
 		fsync = off
-		synchronous_commit = off
 		full_page_writes = off
 	EOF
 	if ! running; then

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #define STORE_BATCH	20000
 #define STORE_BATCH_BYTES (64u << 20)	/* or when its units are this big */
 #define STORE_BATCH_MS	1000		/* or when its first unit is older */
+#define STORE_QUEUE_BYTES (16u << 20)	/* units waiting for the writer */
 #define SID_CACHE	4096	/* session uid -> row id, direct-mapped */
 #define RETRY_MIN	1	/* seconds before the first reconnect */
 #define RETRY_MAX	30
@@ -217,12 +219,22 @@ struct store {
 	struct spool		*spool;		/* remote drivers only */
 	unsigned		 in_batch;
 	struct dbuf		 batch;		/* the open transaction's units */
-	struct dbuf		 unit, tmp;
+	struct dbuf		 unit, tmp;	/* the caller's */
 	int64_t			 retry_at;	/* mono_ms(); -1: never */
 	int64_t			 batch_at;	/* its first unit, mono_ms() */
 	unsigned		 backoff;
 	bool			 failed;
-	struct store_stats	 st;
+	struct store_stats	 st;		/* the writer's */
+	uint64_t		 lost_early;	/* the caller's */
+	/* The writer thread and its queue (all under mu). */
+	pthread_t		 writer;
+	bool			 writer_started, sync_made;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 more;		/* units queued, or closing */
+	pthread_cond_t		 room;		/* the queue has room */
+	struct dbuf		 inbox;		/* framed units, queued */
+	struct dbuf		 work;		/* the writer's, taken whole */
+	bool			 closing;
 	struct {
 		char	 uid[24];
 		int64_t	 id;
@@ -563,14 +575,6 @@ bad:
 	return 0;
 }
 
-/* Batch framing: 4-byte length, unit. */
-static void
-batch_add(struct store *s, const struct dbuf *u)
-{
-	u_le(&s->batch, u->len, 4);
-	dbuf_add(&s->batch, u->p, u->len);
-}
-
 /* Keep the open transaction's units in the spool, and go offline. */
 static void
 go_offline(struct store *s, const char *why)
@@ -762,20 +766,16 @@ maybe_reconnect(struct store *s)
 }
 
 static int
-put_unit(struct store *s)
+put_unit(struct store *s, const uint8_t *p, size_t n)
 {
-	if (dbuf_status(&s->unit) == -1) {
-		log_warnx("%s: a record over the unit cap: not stored",
-		    s->name);
-		s->st.lost++;
-		dbuf_init(&s->unit, SPOOL_UNIT_MAX);
+	if (s->failed && s->spool == NULL) {
+		s->st.lost++;	/* counted, so the summary says it */
 		return -1;
 	}
 	if (s->h == NULL && s->spool != NULL)
 		maybe_reconnect(s);
 	if (s->h == NULL) {
-		if (s->spool == NULL || spool_append(s->spool, s->unit.p,
-		    s->unit.len) == -1) {
+		if (s->spool == NULL || spool_append(s->spool, p, n) == -1) {
 			if (s->spool != NULL)
 				log_warn("%s", spool_path(s->spool));
 			s->st.lost++;
@@ -788,7 +788,8 @@ put_unit(struct store *s)
 		s->batch_at = mono_ms();
 	s->st.written++;
 	/* Kept for the write at commit, and for a server's spool. */
-	batch_add(s, &s->unit);
+	u_le(&s->batch, n, 4);
+	dbuf_add(&s->batch, p, n);
 	if (dbuf_status(&s->batch) == -1) {
 		log_warnx("%s: out of memory: %u units not written", s->name,
 		    s->in_batch);
@@ -802,6 +803,108 @@ put_unit(struct store *s)
 	if ((s->in_batch >= STORE_BATCH || s->batch.len >= STORE_BATCH_BYTES ||
 	    mono_ms() - s->batch_at >= STORE_BATCH_MS) && commit(s) == -1)
 		return failure(s);
+	return 0;
+}
+
+/* ---- the writer thread --------------------------------------------------- */
+
+/*
+ * The database is written by a thread of its own: a statement's or a
+ * server's latency never holds up the packets, and the parsing and the
+ * writing use both cores. The caller makes the units and queues them
+ * (framed by length); the writer takes the whole queue at once. A full
+ * queue makes the caller wait: memory stays bounded, and a capture that
+ * outruns the database is slowed (live, the kernel counts the drops).
+ */
+static void
+writer_units(struct store *s)
+{
+	struct ucur c = { s->work.p, s->work.p + s->work.len, false };
+	uint32_t len;
+
+	while (c.p < c.end) {
+		len = (uint32_t)get_le(&c, 4);
+		if (c.bad || len > (size_t)(c.end - c.p))
+			break;	/* our own framing: never */
+		(void)put_unit(s, c.p, len);
+		c.p += len;
+	}
+	dbuf_reset(&s->work);
+}
+
+/* Idle: a batch held long enough is written, a lost server retried. */
+static void
+writer_idle(struct store *s)
+{
+	if (s->h != NULL && s->in_batch > 0 &&
+	    mono_ms() - s->batch_at >= STORE_BATCH_MS && commit(s) == -1)
+		(void)failure(s);
+	if (s->h == NULL && s->spool != NULL)
+		maybe_reconnect(s);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct store *s = arg;
+	struct dbuf t;
+	struct timespec until;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		if (s->inbox.len == 0 && !s->closing) {
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += 250 * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&s->more, &s->mu, &until) ==
+			    ETIMEDOUT && s->inbox.len == 0) {
+				pthread_mutex_unlock(&s->mu);
+				writer_idle(s);
+				pthread_mutex_lock(&s->mu);
+			}
+			continue;
+		}
+		if (s->inbox.len == 0)
+			break;	/* closing, and all is taken */
+		t = s->inbox;
+		s->inbox = s->work;
+		s->work = t;
+		pthread_cond_signal(&s->room);
+		pthread_mutex_unlock(&s->mu);
+		writer_units(s);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Queue the unit the caller made. */
+static int
+enqueue(struct store *s)
+{
+	if (dbuf_status(&s->unit) == -1) {
+		log_warnx("%s: a record over the unit cap: not stored",
+		    s->name);
+		s->lost_early++;
+		dbuf_init(&s->unit, SPOOL_UNIT_MAX);
+		return -1;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (s->inbox.len >= STORE_QUEUE_BYTES)
+		pthread_cond_wait(&s->room, &s->mu);
+	u_le(&s->inbox, s->unit.len, 4);
+	dbuf_add(&s->inbox, s->unit.p, s->unit.len);
+	if (dbuf_status(&s->inbox) == -1) {
+		/* Only without memory: the queue's cap is never reached. */
+		log_warnx("%s: out of memory: queued records lost", s->name);
+		s->lost_early++;
+		dbuf_reset(&s->inbox);
+	}
+	pthread_cond_signal(&s->more);
+	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
 
@@ -853,6 +956,7 @@ store_open(const char *spec, const struct store_config *cfg,
 	const struct sql_driver *d = sql_driver_of(spec);
 	struct store *s;
 	char *path = NULL, cerr[ERRBUF_SIZE];
+	pthread_condattr_t ca;
 	bool unreachable;
 
 	if (d == NULL) {
@@ -870,6 +974,9 @@ store_open(const char *spec, const struct store_config *cfg,
 	dbuf_init(&s->batch, STORE_BATCH_BYTES + SPOOL_UNIT_MAX + 64);
 	dbuf_init(&s->unit, SPOOL_UNIT_MAX);
 	dbuf_init(&s->tmp, SPOOL_UNIT_MAX);
+	/* Never reached: the caller waits at STORE_QUEUE_BYTES. */
+	dbuf_init(&s->inbox, STORE_QUEUE_BYTES + SPOOL_UNIT_MAX + 64);
+	dbuf_init(&s->work, STORE_QUEUE_BYTES + SPOOL_UNIT_MAX + 64);
 	if ((s->name = safe_name(spec)) == NULL)
 		goto oom;
 	if (connect_db(s, &unreachable, cerr) == -1 &&
@@ -895,6 +1002,28 @@ store_open(const char *spec, const struct store_config *cfg,
 			(void)replay(s);
 		}
 	}
+	if (pthread_mutex_init(&s->mu, NULL) != 0)
+		goto oom;
+	if (pthread_cond_init(&s->room, NULL) != 0) {
+		pthread_mutex_destroy(&s->mu);
+		goto oom;
+	}
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&s->more, &ca) != 0) {
+		pthread_cond_destroy(&s->room);
+		pthread_mutex_destroy(&s->mu);
+		goto oom;
+	}
+	pthread_condattr_destroy(&ca);
+	s->sync_made = true;
+	if ((errno = pthread_create(&s->writer, NULL, writer_main, s)) != 0) {
+		snprintf(err, ERRBUF_SIZE, "%s: cannot start its writer: %s",
+		    s->name, strerror(errno));
+		store_close(s);
+		return NULL;
+	}
+	s->writer_started = true;
 	return s;
 oom:
 	free(path);
@@ -906,29 +1035,15 @@ oom:
 int
 store_put_record(struct store *s, const struct record *r)
 {
-	if (s->failed && s->spool == NULL) {
-		s->st.lost++;	/* counted, so the summary says it */
-		return -1;
-	}
 	unit_message(&s->unit, &s->tmp, r);
-	return put_unit(s);
+	return enqueue(s);
 }
 
 int
 store_put_session(struct store *s, const struct store_session *ss)
 {
-	if (s->failed && s->spool == NULL) {
-		s->st.lost++;
-		return -1;
-	}
 	unit_session(&s->unit, &s->tmp, ss);
-	return put_unit(s) == -1 ? -1 : 0;
-}
-
-const struct store_stats *
-store_stats(const struct store *s)
-{
-	return &s->st;
+	return enqueue(s);
 }
 
 const char *
@@ -950,6 +1065,14 @@ store_close_stats(struct store *s, struct store_stats *st)
 
 	if (s == NULL)
 		return 0;
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->mu);
+		s->closing = true;
+		pthread_cond_signal(&s->more);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+	}
+	s->st.lost += s->lost_early;
 	if (s->h != NULL && commit(s) == -1)
 		(void)failure(s);
 	/* One last try for what waits in the spool. */
@@ -969,6 +1092,13 @@ store_close_stats(struct store *s, struct store_stats *st)
 	if (st != NULL)
 		*st = s->st;
 	spool_free(s->spool);
+	if (s->sync_made) {
+		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->more);
+		pthread_cond_destroy(&s->room);
+	}
+	dbuf_fini(&s->inbox);
+	dbuf_fini(&s->work);
 	dbuf_fini(&s->batch);
 	dbuf_fini(&s->unit);
 	dbuf_fini(&s->tmp);

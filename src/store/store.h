@@ -68,7 +68,6 @@ int		 store_close(struct store *);
 /* The same, telling the final counts (st may be NULL). */
 int		 store_close_stats(struct store *, struct store_stats *st);
 bool		 store_spec_is_store(const char *spec);
-const struct store_stats *store_stats(const struct store *);
 const char	*store_name(const struct store *);
 
 #endif /* SMTPSNIFF_STORE_H */
