@@ -603,10 +603,8 @@ unsupported(const struct report *rep, const struct filters *f)
 static int
 version_cb(void *arg, const struct sql_val *c, unsigned n)
 {
-	char *v = n > 0 ? cell_dup(&c[0]) : NULL;
-
-	*(int *)arg = v != NULL ? atoi(v) : 0;
-	free(v);
+	*(int *)arg = n > 0 && sql_val_int(&c[0]) > 0 ?
+	    (int)sql_val_int(&c[0]) : 0;
 	return 1;
 }
 

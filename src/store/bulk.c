@@ -221,34 +221,12 @@ ids_cb(void *arg, const struct sql_val *c, unsigned n)
 {
 	struct bulk *b = arg;
 	size_t s;
-	char num[24];
 
-	if (n < 2 || c[0].null || c[1].null)
+	if (n < 2 || c[0].null)
 		return 0;
-	if ((s = sess_find(b, c[0].p, c[0].n, NULL)) == NONE)
-		return 0;
-	if (c[1].type == SQL_INT) {
-		b->sess[s].id = c[1].i;
-	} else if (c[1].n < sizeof(num)) {
-		memcpy(num, c[1].p, c[1].n);
-		num[c[1].n] = '\0';
-		b->sess[s].id = strtoll(num, NULL, 10);
-	}
+	if ((s = sess_find(b, c[0].p, c[0].n, NULL)) != NONE)
+		b->sess[s].id = sql_val_int(&c[1]);
 	return 0;
-}
-
-static int64_t
-num(const struct sql_val *v)
-{
-	char t[24];
-
-	if (v->type == SQL_INT)
-		return v->i;
-	if (v->null || v->n >= sizeof(t))
-		return -1;
-	memcpy(t, v->p, v->n);
-	t[v->n] = '\0';
-	return strtoll(t, NULL, 10);
 }
 
 /* A new message: RETURNING id, session_id, trans_depth. */
@@ -260,8 +238,8 @@ new_msg_cb(void *arg, const struct sql_val *c, unsigned n)
 
 	if (n < 3)
 		return 0;
-	if ((m = msg_find(b, num(&c[1]), num(&c[2]))) != NONE)
-		b->msg[m].id = num(&c[0]);
+	if ((m = msg_find(b, sql_val_int(&c[1]), sql_val_int(&c[2]))) != NONE)
+		b->msg[m].id = sql_val_int(&c[0]);
 	return 0;
 }
 
@@ -278,8 +256,12 @@ parse(struct bulk *b, const uint8_t *p, size_t len)
 
 	while (c.p < c.end) {
 		n = (uint32_t)get_le(&c, 4);
-		if (c.bad || n > (size_t)(c.end - c.p) || n < 1)
+		if (c.bad || n > (size_t)(c.end - c.p))
 			return -1;	/* our own framing: never */
+		if (n == 0) {		/* an empty unit (a spool file) */
+			b->malformed++;
+			continue;
+		}
 		kind = c.p[0];
 		u.p = c.p + 1;
 		u.end = c.p + n;

@@ -134,6 +134,7 @@ scan(struct spool *s, int (*fn)(void *, const uint8_t *, size_t),
 	uint8_t len[4], *buf = NULL;
 	uint32_t n;
 	int64_t units = 0;
+	size_t got;
 	int rc = 0;
 
 	*whole = 0;
@@ -144,8 +145,10 @@ scan(struct spool *s, int (*fn)(void *, const uint8_t *, size_t),
 	if ((fp = fopen(s->path, "rb")) == NULL)
 		return errno == ENOENT ? 0 : -1;
 	for (;;) {
-		if (fread(len, 1, 4, fp) != 4)
+		if ((got = fread(len, 1, 4, fp)) != 4) {
+			*torn = got > 0;	/* a length cut short */
 			break;
+		}
 		n = get32(len);
 		if (n > SPOOL_UNIT_MAX) {
 			*torn = true;	/* not a length we wrote */

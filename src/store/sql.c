@@ -2,6 +2,7 @@
  * sql.c: picking a driver by the spec's scheme, and the one rewrite every
  * driver needs: numbered parameters to positional ones.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sql.h"
@@ -25,6 +26,24 @@ sql_driver_of(const char *spec)
 	if (strncmp(spec, "postgres://", 11) == 0)
 		return &sql_pgsql_driver;
 	return NULL;
+}
+
+int64_t
+sql_val_int(const struct sql_val *v)
+{
+	char t[24], *end;
+	long long n;
+
+	if (v->null)
+		return -1;
+	if (v->type == SQL_INT)
+		return v->i;
+	if (v->n == 0 || v->n >= sizeof(t))
+		return -1;
+	memcpy(t, v->p, v->n);
+	t[v->n] = '\0';
+	n = strtoll(t, &end, 10);
+	return *end == '\0' ? (int64_t)n : -1;
 }
 
 int

@@ -104,6 +104,12 @@ const struct sql_driver *sql_driver_of(const char *spec);
 int	sql_unnumber(const char *sql, struct dbuf *out, unsigned order[],
 	    unsigned max);
 
+/*
+ * A column's integer: SQLite gives it as one, MySQL and PostgreSQL as
+ * decimal text. -1 if NULL or not a number.
+ */
+int64_t	sql_val_int(const struct sql_val *);
+
 /* Value constructors. */
 static inline struct sql_val
 sql_int(int64_t i)

@@ -270,9 +270,9 @@ backfill_cb(void *arg, const struct sql_val *c, unsigned n)
 	struct dbuf *b = arg;
 	size_t i;
 
-	if (n < 2 || c[0].null || c[1].null)
+	if (n < 2 || sql_val_int(&c[0]) < 0 || c[1].null)
 		return 0;
-	u_le(b, (uint64_t)c[0].i, 8);
+	u_le(b, (uint64_t)sql_val_int(&c[0]), 8);
 	u_le(b, c[1].n, 4);
 	for (i = 0; i < c[1].n; i++) {
 		uint8_t ch = ((const uint8_t *)c[1].p)[i];
@@ -321,18 +321,8 @@ version_cb(void *arg, const struct sql_val *c, unsigned n)
 {
 	int *version = arg;
 
-	char text[16];
-
-	if (n > 0 && !c[0].null) {
-		if (c[0].type == SQL_INT) {
-			*version = (int)c[0].i;
-		} else if (c[0].n < sizeof(text)) {
-			/* MySQL and PostgreSQL send numbers as text */
-			memcpy(text, c[0].p, c[0].n);
-			text[c[0].n] = '\0';
-			*version = atoi(text);
-		}
-	}
+	if (n > 0 && sql_val_int(&c[0]) > 0)
+		*version = (int)sql_val_int(&c[0]);
 	return 1;
 }
 
@@ -628,10 +618,11 @@ apply_local(struct store *s)
 		c.bad = false;
 		while (c.p < c.end) {
 			len = (uint32_t)get_le(&c, 4);
-			if (c.bad || len > (size_t)(c.end - c.p) || len < 1)
+			if (c.bad || len > (size_t)(c.end - c.p))
 				return -1;	/* our own framing: never */
-			if ((c.p[0] == UNIT_SESSION) == (pass == 0) &&
-			    apply(s, c.p, len) == -1)
+			/* An empty unit: apply() counts it, once. */
+			if ((len > 0 && c.p[0] == UNIT_SESSION) ==
+			    (pass == 0) && apply(s, c.p, len) == -1)
 				return -1;
 			c.p += len;
 		}

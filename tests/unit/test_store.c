@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "store/spool.h"
+#include "store/sql.h"
 #include "store/store.h"
 
 static const char hostile_from[] =
@@ -183,6 +184,37 @@ test_unreachable_server_spools(void **state)
 	rmdir(dir);
 }
 
+/* The helpers every driver and report leans on. */
+static void
+test_sql_helpers(void **state)
+{
+	struct sql_val v;
+	struct dbuf out;
+	unsigned order[8];
+
+	v = sql_int(42);
+	assert_int_equal(sql_val_int(&v), 42);
+	v = sql_mem(SQL_BYTES, "1234", 4);	/* MySQL, PostgreSQL: text */
+	assert_int_equal(sql_val_int(&v), 1234);
+	v = sql_mem(SQL_BYTES, "12x", 3);
+	assert_int_equal(sql_val_int(&v), -1);
+	v = sql_null(SQL_INT);
+	assert_int_equal(sql_val_int(&v), -1);
+	v = sql_mem(SQL_BYTES, "123456789012345678901234567890", 30);
+	assert_int_equal(sql_val_int(&v), -1);
+
+	dbuf_init(&out, 1024);
+	assert_int_equal(sql_unnumber("a = ?2 OR (?1 IS NULL AND b = ?2)",
+	    &out, order, 8), 3);
+	assert_string_equal((const char *)out.p,
+	    "a = ? OR (? IS NULL AND b = ?)");
+	assert_int_equal(order[0], 2);
+	assert_int_equal(order[1], 1);
+	assert_int_equal(order[2], 2);
+	assert_int_equal(sql_unnumber("?1 ?1 ?1", &out, order, 2), -1);
+	dbuf_fini(&out);
+}
+
 int
 main(void)
 {
@@ -191,6 +223,7 @@ main(void)
 		cmocka_unit_test(test_unwritable_path_is_a_clear_error),
 		cmocka_unit_test(test_spool_torn_tail_is_cut_and_appends_follow),
 		cmocka_unit_test(test_unreachable_server_spools),
+		cmocka_unit_test(test_sql_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
