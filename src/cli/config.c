@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "record/pseudo.h"
 
 #define LINE_MAX_LEN	4096
 #define KEY_FILE_MAX	4096
@@ -144,8 +145,8 @@ config_db_password(const struct config *c)
 	return env != NULL && *env != '\0' ? env : c->db_password;
 }
 
-unsigned char *
-config_pseudonymise_key(const struct config *c, size_t *len,
+int
+config_pseudonymiser(const struct config *c, struct record_pseudo **out,
     char err[ERRBUF_SIZE])
 {
 	const char *path = c->pseudonymise_key_file;
@@ -153,27 +154,27 @@ config_pseudonymise_key(const struct config *c, size_t *len,
 	FILE *fp;
 	size_t n;
 
-	err[0] = '\0';
+	*out = NULL;
 	if (path == NULL)
-		return NULL;
+		return 0;
 	if ((fp = fopen(path, "rb")) == NULL) {
 		snprintf(err, ERRBUF_SIZE, "%s: %s", path, strerror(errno));
-		return NULL;
+		return -1;
 	}
 	if ((key = malloc(KEY_FILE_MAX)) == NULL) {
 		fclose(fp);
 		snprintf(err, ERRBUF_SIZE, "out of memory");
-		return NULL;
+		return -1;
 	}
 	n = fread(key, 1, KEY_FILE_MAX, fp);
 	fclose(fp);
 	/* A key of a few bytes is a guessable key: refuse it. */
-	if (n < 16) {
+	if (n < 16)
 		snprintf(err, ERRBUF_SIZE, "%s: a key needs at least 16 bytes "
 		    "(head -c 32 /dev/urandom > FILE)", path);
-		free(key);
-		return NULL;
-	}
-	*len = n;
-	return key;
+	else if ((*out = record_pseudo_new(key, n)) == NULL)
+		snprintf(err, ERRBUF_SIZE, "%s: not a usable key", path);
+	explicit_bzero(key, KEY_FILE_MAX);
+	free(key);
+	return *out != NULL ? 0 : -1;
 }

@@ -30,11 +30,13 @@ int	config_load(const char *path, struct config *, char err[ERRBUF_SIZE]);
 void	config_free(struct config *);
 /* The password for a database URL without one: environment, then file. */
 const char *config_db_password(const struct config *);
+struct record_pseudo;
 /*
- * The pseudonymisation key from pseudonymise_key_file (the file's bytes,
- * at least 16). NULL with err set, or NULL and no error if not configured.
+ * The pseudonymiser keyed by pseudonymise_key_file (the file's bytes, at
+ * least 16; wiped once used). -1 with err set; 0 with *out NULL when the
+ * configuration asks for none.
  */
-unsigned char *config_pseudonymise_key(const struct config *, size_t *len,
+int	config_pseudonymiser(const struct config *, struct record_pseudo **out,
 	    char err[ERRBUF_SIZE]);
 
 #endif /* SMTPSNIFF_CONFIG_H */

@@ -866,8 +866,6 @@ cli_query(int argc, char **argv)
 	struct config conf;
 	struct record_pseudo *ps = NULL;
 	char *from_buf = NULL, *rcpt_buf = NULL;
-	unsigned char *key;
-	size_t keylen = 0;
 	const struct sql_driver *d = NULL;
 	char *spec_buf = NULL, err[ERRBUF_SIZE];
 	bool unreachable;
@@ -954,20 +952,14 @@ cli_query(int argc, char **argv)
 	if (unsupported(rep, &f) == -1)
 		goto done;
 	/* A pseudonymised store is searched by pseudonym. */
-	if ((key = config_pseudonymise_key(&conf, &keylen, err)) == NULL &&
-	    err[0] != '\0') {
+	if (config_pseudonymiser(&conf, &ps, err) == -1) {
 		log_warnx("%s", err);
 		goto done;
 	}
-	if (key != NULL) {
-		ps = record_pseudo_new(key, keylen);
-		explicit_bzero(key, keylen);
-		free(key);
-		if (ps == NULL || pseudo_filter(ps, &f.from, &from_buf) == -1 ||
-		    pseudo_filter(ps, &f.rcpt, &rcpt_buf) == -1) {
-			log_warnx("cannot pseudonymise the filters");
-			goto done;
-		}
+	if (ps != NULL && (pseudo_filter(ps, &f.from, &from_buf) == -1 ||
+	    pseudo_filter(ps, &f.rcpt, &rcpt_buf) == -1)) {
+		log_warnx("cannot pseudonymise the filters");
+		goto done;
 	}
 	/* Else the first database the configuration writes to. */
 	for (i = 0; db_spec == NULL && i < conf.noutputs; i++)

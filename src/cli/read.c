@@ -472,8 +472,6 @@ cli_read(int argc, char **argv)
 	struct store_config scfg = { NULL, NULL, NULL };
 	struct config conf;
 	struct output_summary sum;
-	unsigned char *key;
-	size_t keylen = 0;
 	size_t nspecs = 0, i;
 	int ch, quiet = 0, rc = 2;
 
@@ -549,20 +547,9 @@ cli_read(int argc, char **argv)
 	if (scfg.spool_dir == NULL)
 		scfg.spool_dir = conf.spool_dir;
 	scfg.password = config_db_password(&conf);
-	if ((key = config_pseudonymise_key(&conf, &keylen, err)) == NULL &&
-	    err[0] != '\0') {
+	if (config_pseudonymiser(&conf, &ctx->pseudo, err) == -1) {
 		log_warnx("%s", err);
 		goto done;
-	}
-	if (key != NULL) {
-		ctx->pseudo = record_pseudo_new(key, keylen);
-		explicit_bzero(key, keylen);
-		free(key);
-		if (ctx->pseudo == NULL) {
-			log_warnx("%s: not a usable key",
-			    conf.pseudonymise_key_file);
-			goto done;
-		}
 	}
 	if (sensor == NULL) {
 		if (gethostname(host, sizeof(host) - 1) == -1)
