@@ -7,38 +7,6 @@
 #include "output_int.h"
 
 static void
-addr_list(struct dbuf *b, const char *key, const struct mime_addr_list *l)
-{
-	size_t i, n = 0;
-
-	json_key(b, key);
-	dbuf_addc(b, '[');
-	for (i = 0; l != NULL && i < l->n; i++) {
-		if (l->v[i].addr == NULL)
-			continue;
-		if (n++ > 0)
-			dbuf_addc(b, ',');
-		json_cstr(b, l->v[i].addr);
-	}
-	dbuf_addc(b, ']');
-}
-
-static void
-str_list(struct dbuf *b, const char *key, const struct mime_str_list *l)
-{
-	size_t i;
-
-	json_key(b, key);
-	dbuf_addc(b, '[');
-	for (i = 0; i < l->n; i++) {
-		if (i > 0)
-			dbuf_addc(b, ',');
-		json_cstr(b, l->v[i]);
-	}
-	dbuf_addc(b, ']');
-}
-
-static void
 field(struct dbuf *b, const char *key, const char *v)
 {
 	dbuf_addc(b, ',');
@@ -53,9 +21,11 @@ header(struct dbuf *b, const struct mime_headers *h)
 	json_key(b, "from");
 	out_str_or_null(b, h->from);
 	dbuf_addc(b, ',');
-	addr_list(b, "to", &h->to);
+	json_key(b, "to");
+	record_addrs_json(b, &h->to);
 	dbuf_addc(b, ',');
-	addr_list(b, "cc", &h->cc);
+	json_key(b, "cc");
+	record_addrs_json(b, &h->cc);
 	field(b, "reply_to", h->reply_to);
 	field(b, "subject", h->subject);
 	field(b, "message_id", h->message_id);
@@ -64,7 +34,8 @@ header(struct dbuf *b, const struct mime_headers *h)
 	field(b, "user_agent", h->user_agent);
 	field(b, "x_originating_ip", h->x_originating_ip);
 	dbuf_addc(b, ',');
-	str_list(b, "received", &h->received);
+	json_key(b, "received");
+	record_strs_json(b, &h->received);
 	dbuf_addc(b, '}');
 }
 

@@ -1068,3 +1068,33 @@ record_anomalies_json(struct dbuf *b, const uint32_t *events,
 	}
 	return dbuf_addc(b, ']');
 }
+
+void
+record_addrs_json(struct dbuf *b, const struct mime_addr_list *l)
+{
+	size_t i, n = 0;
+
+	dbuf_addc(b, '[');
+	for (i = 0; l != NULL && i < l->n; i++) {
+		if (l->v[i].addr == NULL)
+			continue;
+		if (n++ > 0)
+			dbuf_addc(b, ',');
+		json_cstr(b, l->v[i].addr);
+	}
+	dbuf_addc(b, ']');
+}
+
+void
+record_strs_json(struct dbuf *b, const struct mime_str_list *l)
+{
+	size_t i;
+
+	dbuf_addc(b, '[');
+	for (i = 0; l != NULL && i < l->n; i++) {
+		if (i > 0)
+			dbuf_addc(b, ',');
+		json_cstr(b, l->v[i]);
+	}
+	dbuf_addc(b, ']');
+}

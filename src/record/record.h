@@ -135,5 +135,12 @@ struct dbuf;
 int		 record_anomalies_json(struct dbuf *, const uint32_t *events,
 		    const struct mime_result *);
 const char	*record_auth_name(enum record_auth);
+/*
+ * JSON arrays of a header's bare addresses (items without one left out),
+ * and of a header's strings: the records' lists and the databases' list
+ * columns are the same text.
+ */
+void		 record_addrs_json(struct dbuf *, const struct mime_addr_list *);
+void		 record_strs_json(struct dbuf *, const struct mime_str_list *);
 
 #endif /* SMTPSNIFF_RECORD_H */

@@ -65,39 +65,20 @@ u_key(struct dbuf *b, const char *s)
 		    s[i] + 32 : s[i]));
 }
 
-/* A JSON array of strings, as one value. */
+/* A JSON list (record.c) as one value. */
 static void
-u_json_list(struct dbuf *b, struct dbuf *tmp, const char *const *v,
-    size_t n)
+u_addr_list(struct dbuf *b, struct dbuf *tmp, const struct mime_addr_list *l)
 {
-	size_t i;
-
 	dbuf_reset(tmp);
-	dbuf_addc(tmp, '[');
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			dbuf_addc(tmp, ',');
-		json_cstr(tmp, v[i]);
-	}
-	dbuf_addc(tmp, ']');
+	record_addrs_json(tmp, l);
 	u_mem(b, SQL_BYTES, tmp->p, tmp->len);
 }
 
 static void
-u_addr_list(struct dbuf *b, struct dbuf *tmp, const struct mime_addr_list *l)
+u_str_list(struct dbuf *b, struct dbuf *tmp, const struct mime_str_list *l)
 {
-	size_t i, n = 0;
-
 	dbuf_reset(tmp);
-	dbuf_addc(tmp, '[');
-	for (i = 0; i < l->n; i++) {
-		if (l->v[i].addr == NULL)
-			continue;
-		if (n++ > 0)
-			dbuf_addc(tmp, ',');
-		json_cstr(tmp, l->v[i].addr);
-	}
-	dbuf_addc(tmp, ']');
+	record_strs_json(tmp, l);
 	u_mem(b, SQL_BYTES, tmp->p, tmp->len);
 }
 
@@ -168,8 +149,7 @@ unit_message(struct dbuf *b, struct dbuf *tmp, const struct record *r)
 		u_str(b, SQL_BYTES, hd->date);
 		u_str(b, SQL_BYTES, hd->user_agent);
 		u_str(b, SQL_BYTES, hd->x_originating_ip);
-		u_json_list(b, tmp, (const char *const *)hd->received.v,
-		    hd->received.n);
+		u_str_list(b, tmp, &hd->received);
 	} else {
 		for (i = 0; i < 11; i++)
 			u_null(b, SQL_BYTES);
