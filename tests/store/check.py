@@ -30,20 +30,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-passed = failed = 0
-
-
-def check(what, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what} {detail}")
-
-
-def run(args, cwd=None):
-    return subprocess.run(args, capture_output=True, cwd=cwd, check=False)
+sys.path.insert(0, HERE)
+from harness import check, run, summary  # noqa: E402
 
 
 def pseudonymised(binary, caps, tmp):
@@ -290,8 +278,7 @@ def main():
               len(rows) == 1 and rows[0]["client"] == "192.0.2.7:40000",
               out.stdout.decode() + out.stderr.decode())
         pseudonymised(binary, caps, tmp)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(summary())
 
 
 main()

@@ -33,21 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import mkpcap  # noqa: E402
-
-passed = failed = 0
-
-
-def check(what, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {what} {detail}"[:2000])
-
-
-def run(args, **kw):
-    return subprocess.run(args, capture_output=True, check=False, **kw)
+from harness import check, run, summary  # noqa: E402
 
 
 class Server:
@@ -392,8 +378,7 @@ def main():
         finally:
             for s in servers:
                 s.stop()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
