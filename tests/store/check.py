@@ -24,7 +24,6 @@ import io
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 
