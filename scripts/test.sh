@@ -1,8 +1,10 @@
 #!/bin/bash
 # test.sh: the whole test suite. Builds and runs every test (unit, CLI,
-# tshark oracle, slices, fuzz corpus replay) in build/, then again with
-# AddressSanitizer + UndefinedBehaviorSanitizer (-fno-sanitize-recover=all)
-# in build-asan/. Exit status 0 only if both pass.
+# tshark oracle, slices, fuzz corpus replay, the stores on real database
+# servers) in build/, then again with AddressSanitizer +
+# UndefinedBehaviorSanitizer (-fno-sanitize-recover=all) in build-asan/,
+# then with ThreadSanitizer (clang) in build-tsan/. Exit status 0 only if
+# all pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
@@ -20,3 +22,10 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== build-tsan/ (ThreadSanitizer, clang)"
+CC=clang cmake -G Ninja -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSMTPSNIFF_TSAN=ON >/dev/null
+ninja -C build-tsan
+TSAN_OPTIONS=halt_on_error=1 \
+    ctest --test-dir build-tsan --output-on-failure -j "$jobs"

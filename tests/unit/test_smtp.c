@@ -35,6 +35,9 @@ struct log {
 	size_t	dlen;
 };
 
+static void	tlog(struct log *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static void
 tlog(struct log *l, const char *fmt, ...)
 {
