@@ -4,18 +4,18 @@
  * the statements, and the mapping from a record to rows; the drivers
  * (sql_*.c) only connect, prepare, bind and run.
  *
- * A record becomes a unit: its rows' values, serialised. A unit is applied
- * to the database at once or, while a server is away, appended to the
- * spool and applied when it is back. Units of the open transaction are
- * kept until the commit, so a connection lost mid-batch loses nothing:
- * they go to the spool too. Applying a unit twice stores it once (the
- * (sensor, uid) and (session, trans_depth) keys), which is what makes
- * "send the spool again" always safe.
+ * A record becomes a unit (unit.c): its rows' values, serialised. The
+ * caller queues units to a writer thread, which gathers them in a batch
+ * and writes the batch at its commit (SQLite row by row, a server in a
+ * few statements: bulk.c) or, while a server is away, appends them to the
+ * spool and sends it when it is back. A connection lost mid-batch loses
+ * nothing: the batch goes to the spool too. Applying a unit twice stores
+ * it once (the (sensor, uid) and (session, trans_depth) keys), which is
+ * what makes "send the spool again" always safe.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
