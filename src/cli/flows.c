@@ -115,20 +115,15 @@ on_close(void *arg, struct flow *f, enum flow_end why)
 	const struct flow_dir_stats *c2s = flow_get_dir_stats(f, FLOW_C2S);
 	const struct flow_dir_stats *s2c = flow_get_dir_stats(f, FLOW_S2C);
 	struct dbuf *b = &ctx->line;
-	unsigned i;
 
 	dbuf_reset(b);
 	dbuf_addc(b, '{');
 	put_endpoint(b, "client", fi->af, &fi->client);
 	dbuf_addc(b, ',');
 	put_endpoint(b, "server", fi->af, &fi->server);
-	dbuf_addlit(b, ",\"vlan\":[");
-	for (i = 0; i < fi->nvlan; i++) {
-		if (i > 0)
-			dbuf_addc(b, ',');
-		json_u64(b, fi->vlan[i]);
-	}
-	dbuf_addlit(b, "],\"ts_first\":");
+	dbuf_addlit(b, ",\"vlan\":");
+	json_u16_list(b, fi->vlan, fi->nvlan);
+	dbuf_addlit(b, ",\"ts_first\":");
 	json_ts(b, fi->ts_first);
 	dbuf_addlit(b, ",\"ts_last\":");
 	json_ts(b, fi->ts_last);

@@ -183,3 +183,17 @@ json_hex(struct dbuf *b, const uint8_t *p, size_t n)
 	}
 	return dbuf_addc(b, '"');
 }
+
+void
+json_u16_list(struct dbuf *b, const uint16_t *v, size_t n)
+{
+	size_t i;
+
+	dbuf_addc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			dbuf_addc(b, ',');
+		json_u64(b, v[i]);
+	}
+	dbuf_addc(b, ']');
+}

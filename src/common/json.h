@@ -18,6 +18,8 @@ int	json_key(struct dbuf *, const char *key);	/* "key": */
 /* ,"key":"v" after an earlier member; nothing at all when v is NULL. */
 int	json_opt_cstr(struct dbuf *, const char *key, const char *v);
 int	json_u64(struct dbuf *, uint64_t);
+/* [n, n, ...]: VLAN ids, outer first. */
+void	json_u16_list(struct dbuf *, const uint16_t *, size_t);
 int	json_ts(struct dbuf *, uint64_t ts_ns);		/* "2026-...Z" */
 int	json_hex(struct dbuf *, const uint8_t *, size_t);
 

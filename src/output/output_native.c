@@ -83,13 +83,8 @@ output_native(struct dbuf *b, const struct record *r, uint64_t nth)
 	out_endpoint(b, "client", &c->client);
 	dbuf_addc(b, ',');
 	out_endpoint(b, "server", &c->server);
-	dbuf_addlit(b, ",\"vlan\":[");
-	for (i = 0; i < c->nvlan; i++) {
-		if (i > 0)
-			dbuf_addc(b, ',');
-		json_u64(b, c->vlan[i]);
-	}
-	dbuf_addc(b, ']');
+	dbuf_addlit(b, ",\"vlan\":");
+	json_u16_list(b, c->vlan, c->nvlan);
 	field(b, "banner", r->banner);
 	field(b, "helo", r->helo);
 	dbuf_adds(b, r->tls ? ",\"tls\":true" : ",\"tls\":false");

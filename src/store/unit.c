@@ -92,7 +92,6 @@ static void
 u_session_key(struct dbuf *b, struct dbuf *tmp, const struct record_conn *c)
 {
 	char ip[64], ts[32];
-	unsigned i;
 
 	u_str(b, SQL_TEXT, c->uid);
 	ip_text(&c->client, ip);
@@ -102,13 +101,7 @@ u_session_key(struct dbuf *b, struct dbuf *tmp, const struct record_conn *c)
 	u_str(b, SQL_TEXT, ip);
 	u_i64(b, c->server.port);
 	dbuf_reset(tmp);
-	dbuf_addc(tmp, '[');
-	for (i = 0; i < c->nvlan; i++) {
-		if (i > 0)
-			dbuf_addc(tmp, ',');
-		json_u64(tmp, c->vlan[i]);
-	}
-	dbuf_addc(tmp, ']');
+	json_u16_list(tmp, c->vlan, c->nvlan);
 	u_mem(b, SQL_TEXT, tmp->p, tmp->len);
 	ts_format(c->ts_first, ts);
 	u_str(b, SQL_TEXT, ts);
