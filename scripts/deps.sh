@@ -20,4 +20,4 @@ sudo=
 echo "installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q >&2
-$sudo -E apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+${sudo:+$sudo -E} apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
