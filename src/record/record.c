@@ -287,8 +287,12 @@ tx_status(const struct record_session *rs, const struct tx *t)
 		return RECORD_REJECTED;
 	if (all_rcpt_refused(t))
 		return RECORD_REJECTED;
-	/* The connection went quiet: what would have come is unknown. */
-	if (rs->timed_out && (t->pending > 0 || t->data_end))
+	/*
+	 * The connection went quiet, or the capture ended, with answers
+	 * or the rest of the message still to come: the outcome is hidden.
+	 */
+	if (rs->timed_out && (t->pending > 0 || t->data_end ||
+	    (t->data_sent && !t->data_end)))
 		return RECORD_INCOMPLETE;
 	if (t->has_mail && is2xx(t->mail_code) && any_rcpt_accepted(t))
 		return RECORD_ABORTED;
@@ -946,8 +950,8 @@ record_session_gap(struct record_session *rs, enum smtp_dir dir,
 }
 
 /*
- * The connection ended (timed_out: by the idle timeout, which hides
- * outcomes). Every open transaction is settled and handed over.
+ * The connection ended (timed_out: by the idle timeout, an eviction or
+ * the end of the capture, which hide outcomes). Every open transaction is settled and handed over.
  */
 void
 record_session_end(struct record_session *rs, bool timed_out)

@@ -1031,7 +1031,7 @@ store_put_record(struct store *s, const struct record *r)
 }
 
 int
-store_put_session(struct store *s, const struct store_session *ss)
+store_put_session(struct store *s, const struct record_summary *ss)
 {
 	unit_session(&s->unit, &s->tmp, ss);
 	return enqueue(s);

@@ -181,7 +181,7 @@ unit_message(struct dbuf *b, struct dbuf *tmp, const struct record *r)
 }
 
 void
-unit_session(struct dbuf *b, struct dbuf *tmp, const struct store_session *ss)
+unit_session(struct dbuf *b, struct dbuf *tmp, const struct record_summary *ss)
 {
 	static const char *const ext_names[] = { "PIPELINING", "CHUNKING",
 	    "STARTTLS", "AUTH", "SIZE", "8BITMIME", "SMTPUTF8", "DSN",

@@ -34,7 +34,7 @@ enum unit_kind { UNIT_MESSAGE = 'M', UNIT_SESSION = 'S' };
 /* Encode into b (reset first); tmp is scratch. Check dbuf_status(b). */
 void	unit_message(struct dbuf *b, struct dbuf *tmp, const struct record *);
 void	unit_session(struct dbuf *b, struct dbuf *tmp,
-	    const struct store_session *);
+	    const struct record_summary *);
 
 /* Reading back: bounds-checked, since a spool file is input too. */
 struct ucur {
