@@ -99,6 +99,17 @@ print_summary(FILE *fp, const struct session_stats *st)
 			    record_status_name((enum record_status)i),
 			    st->status[i]);
 	fprintf(fp, " attachments %" PRIu64 "\n", st->attachments);
+	if (st->probed > 0) {
+		fprintf(fp, "  any-port: probed %" PRIu64 " not_smtp %" PRIu64
+		    " gaps %" PRIu64, st->probed, st->probe_not_smtp,
+		    st->probe_gaps);
+		for (i = 0; i < PROBE_CNT_MAX; i++)
+			if (st->probe[i] != 0)
+				fprintf(fp, " %s %" PRIu64,
+				    session_probe_count_name(
+				    (enum probe_count)i), st->probe[i]);
+		fputc('\n', fp);
+	}
 	fprintf(fp, "  anomalies:");
 	for (i = 0; i < SMTP_EV_MAX; i++)
 		if (st->events[i] != 0)

@@ -151,6 +151,21 @@
 /* Bytes kept of a banner, HELO argument, address or reply text. */
 #define LIMIT_SMTP_FIELD		1024
 
+/*
+ * --any-port: bytes held per direction of a connection on another port
+ * until its first line says whether it is SMTP (two RFC 5321 §4.5.3.1.4-5
+ * lines of 512, or a proxy handshake: an HTTP CONNECT header line, a
+ * SOCKS5 RFC 1929 login of at most 513 bytes). Hit: not SMTP, counted
+ * (probe_full in the summary).
+ */
+#define LIMIT_PROBE_BYTES		1024
+
+/*
+ * Proxy tunnels (HTTP CONNECT, SOCKS) opened one inside the other before
+ * SMTP. Hit: not SMTP, counted (tunnels_too_deep).
+ */
+#define LIMIT_PROBE_TUNNELS		2
+
 #if LIMIT_VLAN_TAGS < 1 || LIMIT_VLAN_TAGS > 8
 #error "LIMIT_VLAN_TAGS out of range"
 #endif

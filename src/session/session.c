@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "session/probe.h"
 #include "session/session.h"
 
 enum sess_kind {
-	SESS_PROBE,
-	SESS_TUNNEL,
+	SESS_PROBE,		/* --any-port: not known yet */
 	SESS_SMTP,
 	SESS_DONE,		/* SMTP, over: its parser already released */
 };
@@ -26,9 +26,11 @@ struct session {
 	struct record_conn	 rconn;		/* for the summary */
 	struct record_session_info info;	/* kept when rs is freed */
 	char			*banner, *helo, *auth_mech;
-	uint8_t			 eoh[2];	/* progress through CRLF CRLF */
-	bool			 hdr_done[2];
+	struct session_probe	*probe;		/* SESS_PROBE only */
 };
+
+/* The user state of a connection that is not SMTP: nothing to keep. */
+static struct session not_smtp;
 
 struct session_stage {
 	struct session_config	 cfg;
@@ -135,11 +137,23 @@ session_start(struct session_stage *ss, struct flow *f, struct session *s)
 	return 0;
 }
 
+/* The probe's counts go into the stage's; its buffers go. */
 static void
-session_free(struct session *s)
+probe_done(struct session_stage *ss, struct session *s)
+{
+	if (s->probe == NULL)
+		return;
+	session_probe_count(s->probe, ss->st.probe);
+	session_probe_free(s->probe);
+	s->probe = NULL;
+}
+
+static void
+session_free(struct session_stage *ss, struct session *s)
 {
 	if (s == NULL)
 		return;
+	probe_done(ss, s);
 	record_session_free(s->rs);
 	free(s->banner);
 	free(s->helo);
@@ -200,47 +214,90 @@ put_summary(struct session_stage *ss, struct flow *f, struct session *s,
 		ss->ops.on_summary(ss->arg, &sum);
 }
 
+/*
+ * Nothing is allocated for a connection before its first payload byte
+ * (issue 8 §3): a flood of SYNs costs the flow table, not sessions.
+ */
 static void
 on_open(void *arg, struct flow *f)
 {
-	struct session_stage *ss = arg;
+	(void)arg;
+	flow_set_user(f, NULL);
+}
+
+/*
+ * The connection's first byte (or gap) came: follow it as SMTP, probe
+ * it, or mark it as not ours. NULL when it is not followed.
+ */
+static struct session *
+session_begin(struct session_stage *ss, struct flow *f)
+{
 	const struct flow_info *fi = flow_get_info(f);
 	bool port = smtp_port(ss, fi->server.port);
 	struct session *s;
 
-	flow_set_user(f, NULL);
-	if (!port && !ss->cfg.any_port)
-		return;
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		ss->st.alloc_failures++;
-		return;
+	if (!port && !ss->cfg.any_port) {
+		flow_set_user(f, &not_smtp);
+		return NULL;
 	}
-	s->kind = SESS_PROBE;
-	if (port && session_start(ss, f, s) == -1) {
-		free(s);
-		return;
-	}
-	if (!port)
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		goto fail;
+	if (port) {
+		if (session_start(ss, f, s) == -1)
+			goto fail;
+	} else {
+		if ((s->probe = session_probe_new()) == NULL)
+			goto fail;
+		s->kind = SESS_PROBE;
 		ss->st.probed++;
+	}
 	flow_set_user(f, s);
+	return s;
+fail:
+	ss->st.alloc_failures++;
+	session_free(ss, s);
+	flow_set_user(f, &not_smtp);
+	return NULL;
 }
 
-/* Skip one direction's HTTP header; returns the bytes it took. */
-static size_t
-tunnel_skip(struct session *s, enum flow_dir d, const uint8_t *p, size_t n)
+/* Bytes for the SMTP parser; false once the session is over. */
+static bool
+smtp_feed(struct session *s, struct flow *f, enum smtp_dir sd,
+    const uint8_t *p, size_t n)
 {
-	static const uint8_t eoh[4] = { '\r', '\n', '\r', '\n' };
-	size_t i;
+	record_session_feed(s->rs, sd, p, n, flow_get_info(f)->ts_last);
+	if (!record_session_is_over(s->rs))
+		return true;
+	/*
+	 * QUIT answered or TLS: nothing more will be parsed, so the records
+	 * go out and the memory comes back now rather than when the
+	 * connection's last packet has lingered away.
+	 */
+	record_session_end(s->rs, false);
+	keep_info(s);
+	record_session_free(s->rs);
+	s->rs = NULL;
+	s->kind = SESS_DONE;
+	return false;
+}
 
-	for (i = 0; i < n && !s->hdr_done[d]; i++) {
-		if (p[i] == eoh[s->eoh[d]])
-			s->eoh[d]++;
-		else
-			s->eoh[d] = p[i] == '\r' ? 1 : 0;
-		if (s->eoh[d] == 4)
-			s->hdr_done[d] = true;
-	}
-	return i;
+/* The probe said SMTP: start, and replay what it held, in order. */
+static bool
+probe_to_smtp(struct session_stage *ss, struct flow *f, struct session *s)
+{
+	const uint8_t *held;
+	enum smtp_dir hd;
+	size_t len;
+	int i;
+
+	if (session_start(ss, f, s) == -1)
+		return false;
+	for (i = 0; i < 2; i++)
+		if ((len = session_probe_held(s->probe, i, &hd, &held)) > 0 &&
+		    !smtp_feed(s, f, hd, held, len))
+			break;
+	probe_done(ss, s);
+	return true;
 }
 
 static void
@@ -250,60 +307,54 @@ on_data(void *arg, struct flow *f, enum flow_dir d, const uint8_t *p,
 	struct session_stage *ss = arg;
 	struct session *s = flow_get_user(f);
 	enum smtp_dir sd = d == FLOW_C2S ? SMTP_C2S : SMTP_S2C;
-	size_t k;
+	size_t taken;
 
-	if (s == NULL)
+	if (s == &not_smtp || n == 0)
 		return;
-	if (s->kind == SESS_PROBE && d == FLOW_C2S && n >= 8 &&
-	    memcmp(p, "CONNECT ", 8) == 0) {
-		s->kind = SESS_TUNNEL;
-		ss->st.tunnels++;
-	}
-	if (s->kind == SESS_TUNNEL) {
-		if (!s->hdr_done[d]) {
-			k = tunnel_skip(s, d, p, n);
-			p += k;
-			n -= k;
-		}
-		if (!s->hdr_done[FLOW_C2S] || !s->hdr_done[FLOW_S2C] ||
-		    n == 0)
-			return;
-		s->kind = SESS_PROBE;	/* the tunnel is open */
-	}
+	if (s == NULL && (s = session_begin(ss, f)) == NULL)
+		return;
 	if (s->kind == SESS_PROBE) {
-		if (n == 0)
+		switch (session_probe_feed(s->probe, sd, p, n, &taken)) {
+		case PROBE_MORE:
 			return;
-		if (!smtp_looks_like(sd, p, n) ||
-		    session_start(ss, f, s) == -1) {
-			session_free(s);
-			flow_set_user(f, NULL);
-			return;
+		case PROBE_NOT_SMTP:
+			ss->st.probe_not_smtp++;
+			goto not_ours;
+		case PROBE_SMTP:
+			if (!probe_to_smtp(ss, f, s))
+				goto not_ours;
+			p += taken;
+			n -= taken;
+			break;
 		}
 	}
-	if (s->kind != SESS_SMTP)
-		return;
-	record_session_feed(s->rs, sd, p, n, flow_get_info(f)->ts_last);
-	if (record_session_is_over(s->rs)) {
-		/*
-		 * QUIT answered or TLS: nothing more will be parsed, so the
-		 * records go out and the memory comes back now rather than
-		 * when the connection's last packet has lingered away.
-		 */
-		record_session_end(s->rs, false);
-		keep_info(s);
-		record_session_free(s->rs);
-		s->rs = NULL;
-		s->kind = SESS_DONE;
-	}
+	if (s->kind == SESS_SMTP && n > 0)
+		smtp_feed(s, f, sd, p, n);
+	return;
+not_ours:
+	session_free(ss, s);
+	flow_set_user(f, &not_smtp);
 }
 
 static void
 on_gap(void *arg, struct flow *f, enum flow_dir d, uint64_t len)
 {
+	struct session_stage *ss = arg;
 	struct session *s = flow_get_user(f);
 
-	(void)arg;
-	if (s == NULL || s->kind != SESS_SMTP)
+	if (s == &not_smtp)
+		return;
+	/* A session whose first bytes were lost is still one (port). */
+	if (s == NULL && (s = session_begin(ss, f)) == NULL)
+		return;
+	if (s->kind == SESS_PROBE) {
+		/* What follows a hole is no first line: not probed further. */
+		ss->st.probe_gaps++;
+		session_free(ss, s);
+		flow_set_user(f, &not_smtp);
+		return;
+	}
+	if (s->kind != SESS_SMTP)
 		return;
 	record_session_gap(s->rs, d == FLOW_C2S ? SMTP_C2S : SMTP_S2C, len);
 }
@@ -314,7 +365,8 @@ on_close(void *arg, struct flow *f, enum flow_end why)
 	struct session_stage *ss = arg;
 	struct session *s = flow_get_user(f);
 
-	if (s == NULL)
+	flow_set_user(f, NULL);
+	if (s == NULL || s == &not_smtp)
 		return;
 	if (s->kind == SESS_SMTP) {
 		/*
@@ -327,8 +379,7 @@ on_close(void *arg, struct flow *f, enum flow_end why)
 	} else if (s->kind == SESS_DONE) {
 		put_summary(ss, f, s, why);
 	}
-	session_free(s);
-	flow_set_user(f, NULL);
+	session_free(ss, s);
 }
 
 static const struct flow_ops session_flow_ops = {

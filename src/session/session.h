@@ -16,6 +16,7 @@
 
 #include "flow/flow.h"
 #include "record/record.h"
+#include "session/probe.h"
 
 struct session_config {
 	const uint16_t	*ports;		/* SMTP server ports */
@@ -33,7 +34,9 @@ struct session_ops {
 struct session_stats {
 	uint64_t	sessions;	/* SMTP sessions started */
 	uint64_t	probed;		/* connections probed (--any-port) */
-	uint64_t	tunnels;	/* proxy tunnels opened */
+	uint64_t	probe_not_smtp;	/* probed and found not SMTP */
+	uint64_t	probe_gaps;	/* probing ended by a hole */
+	uint64_t	probe[PROBE_CNT_MAX];	/* tunnels, caps hit */
 	uint64_t	records;
 	uint64_t	status[RECORD_INCOMPLETE + 1];
 	/* Every session's anomalies, also those outside a transaction. */

@@ -180,6 +180,12 @@ tc_send(struct tconn *c, bool from_client, const char *s)
 }
 
 static void
+tc_sendn(struct tconn *c, bool from_client, const char *s, size_t len)
+{
+	seg(c, from_client, TCP_ACK | TCP_PSH, s, len);
+}
+
+static void
 tc_fin(struct tconn *c)
 {
 	seg(c, true, TCP_ACK | TCP_FIN, NULL, 0);
@@ -328,7 +334,7 @@ test_any_port_finds_smtp_inside_http_connect(void **state)
 	stage_close(&st);
 	assert_int_equal(out.nrec, 1);
 	assert_int_equal(out.rec[0].status, RECORD_ACCEPTED);
-	assert_int_equal(session_stage_get_stats(st.ss)->tunnels, 1);
+	assert_int_equal(session_stage_get_stats(st.ss)->probe[PROBE_CNT_HTTP_TUNNEL], 1);
 	stage_free(&st);
 }
 
@@ -386,6 +392,233 @@ test_open_session_ends_with_the_capture(void **state)
 	stage_free(&st);
 }
 
+
+/* Issue 8 §5d: the probe judges the first line, not the first segment. */
+static void
+test_any_port_banner_split_across_segments(void **state)
+{
+	struct stage st;
+	struct tconn c;
+
+	stage_open(&st, true);
+	tc_open(&c, &st, 40000, 8025, 10);
+	tc_send(&c, false, "2");
+	tc_send(&c, false, "20 mx ESMTP\r\n");
+	tc_mail(&c);
+	tc_fin(&c);
+	/* One byte at a time, the client's EHLO first (before the 220). */
+	tc_open(&c, &st, 40001, 8025, 11);
+	tc_send(&c, true, "E");
+	tc_send(&c, true, "HLO pc.example.org\r");
+	tc_send(&c, true, "\n");
+	tc_send(&c, false, "220 mx ESMTP\r\n");
+	tc_send(&c, false, "250 mx\r\n");
+	tc_send(&c, true, "MAIL FROM:<a@example.org>\r\n");
+	tc_send(&c, false, "250 ok\r\n");
+	tc_send(&c, true, "RCPT TO:<b@example.net>\r\n");
+	tc_send(&c, false, "250 ok\r\n");
+	tc_send(&c, true, "QUIT\r\n");
+	tc_send(&c, false, "221 bye\r\n");
+	tc_fin(&c);
+	stage_close(&st);
+	assert_int_equal(out.nrec, 2);
+	assert_int_equal(out.rec[0].status, RECORD_ACCEPTED);
+	assert_int_equal(out.rec[0].rcpt_code, 250);
+	assert_string_equal(out.rec[1].helo, "pc.example.org");
+	assert_string_equal(out.rec[1].mail_from, "a@example.org");
+	assert_int_equal(out.rec[1].rcpt_code, 250);
+	assert_int_equal(session_stage_get_stats(st.ss)->probe_not_smtp, 0);
+	stage_free(&st);
+}
+
+/* A worm's client that starts with MAIL: the greeting settles it. */
+static void
+test_any_port_client_mail_first_waits_for_greeting(void **state)
+{
+	struct stage st;
+	struct tconn c;
+
+	stage_open(&st, true);
+	tc_open(&c, &st, 40000, 8025, 10);
+	tc_send(&c, true, "MAIL FROM:<w@example.org>\r\n");
+	tc_send(&c, false, "220 mx ESMTP\r\n");
+	tc_send(&c, false, "250 ok\r\n");
+	tc_send(&c, true, "RCPT TO:<b@example.net>\r\n");
+	tc_send(&c, false, "550 no\r\n");
+	tc_fin(&c);
+	stage_close(&st);
+	assert_int_equal(session_stage_get_stats(st.ss)->sessions, 1);
+	assert_int_equal(out.nrec, 1);
+	assert_string_equal(out.rec[0].mail_from, "w@example.org");
+	stage_free(&st);
+}
+
+static void
+test_any_port_not_smtp(void **state)
+{
+	static char big[3000];
+	struct stage st;
+	struct tconn c;
+	const struct session_stats *ss;
+
+	stage_open(&st, true);
+	tc_open(&c, &st, 40000, 2222, 10);
+	tc_send(&c, false, "SSH-2.0-OpenSSH_9.2\r\n");
+	tc_send(&c, true, "SSH-2.0-OpenSSH_9.2\r\n");
+	tc_fin(&c);
+	/* No line in the first LIMIT_PROBE_BYTES: given up, counted. */
+	memset(big, 'x', sizeof(big));
+	tc_open(&c, &st, 40001, 9999, 11);
+	tc_sendn(&c, true, big, sizeof(big));
+	tc_fin(&c);
+	stage_close(&st);
+	ss = session_stage_get_stats(st.ss);
+	assert_int_equal(ss->sessions, 0);
+	assert_int_equal(ss->probed, 2);
+	assert_int_equal(ss->probe_not_smtp, 2);
+	assert_int_equal(ss->probe[PROBE_CNT_FULL], 1);
+	assert_int_equal(out.nsum, 0);
+	stage_free(&st);
+}
+
+static void
+test_any_port_http_connect_split(void **state)
+{
+	struct stage st;
+	struct tconn c;
+
+	stage_open(&st, true);
+	tc_open(&c, &st, 40000, 8080, 10);
+	tc_send(&c, true, "CONN");
+	tc_send(&c, true, "ECT mx.example.net:25 HTTP/1.1\r\n");
+	tc_send(&c, true, "Host: mx.example.net:25\r\n\r\n");
+	tc_send(&c, false, "HTTP/1.1 200 OK\r\n\r\n220 mx ESMTP\r\n");
+	tc_mail(&c);
+	tc_fin(&c);
+	/* A refusing proxy: nothing to follow. */
+	tc_open(&c, &st, 40001, 8080, 11);
+	tc_send(&c, true, "CONNECT mx.example.net:25 HTTP/1.1\r\n\r\n");
+	tc_send(&c, false, "HTTP/1.1 403 Forbidden\r\n\r\n");
+	tc_fin(&c);
+	stage_close(&st);
+	assert_int_equal(out.nrec, 1);
+	assert_int_equal(out.rec[0].status, RECORD_ACCEPTED);
+	assert_int_equal(session_stage_get_stats(st.ss)->probe[
+	    PROBE_CNT_HTTP_TUNNEL], 1);
+	assert_int_equal(session_stage_get_stats(st.ss)->probe[
+	    PROBE_CNT_TUNNEL_REFUSED], 1);
+	stage_free(&st);
+}
+
+static void
+test_any_port_socks4_and_4a(void **state)
+{
+	/* VN 4, CONNECT, port 25, 192.0.2.25, user "u" */
+	static const char s4[] = "\x04\x01\x00\x19\xc0\x00\x02\x19u";
+	/* 4a: IP 0.0.0.1, user "", then the name */
+	static const char s4a[] = "\x04\x01\x00\x19\x00\x00\x00\x01"
+	    "\0mx.example.net";
+	static const char ok[] = "\x00\x5a\x00\x19\xc0\x00\x02\x19";
+	struct stage st;
+	struct tconn c;
+
+	stage_open(&st, true);
+	tc_open(&c, &st, 40000, 1080, 10);
+	tc_sendn(&c, true, s4, sizeof(s4));	/* with its NUL */
+	tc_sendn(&c, false, ok, 8);
+	tc_send(&c, false, "220 mx ESMTP\r\n");
+	tc_mail(&c);
+	tc_fin(&c);
+	tc_open(&c, &st, 40001, 1080, 11);
+	tc_sendn(&c, true, s4a, 10);		/* split inside the name */
+	tc_sendn(&c, true, s4a + 10, sizeof(s4a) - 10);
+	tc_sendn(&c, false, ok, 8);
+	tc_send(&c, false, "220 mx ESMTP\r\n");
+	tc_mail(&c);
+	tc_fin(&c);
+	stage_close(&st);
+	assert_int_equal(out.nrec, 2);
+	assert_int_equal(out.rec[0].status, RECORD_ACCEPTED);
+	assert_int_equal(out.rec[1].status, RECORD_ACCEPTED);
+	assert_int_equal(session_stage_get_stats(st.ss)->probe[
+	    PROBE_CNT_SOCKS4_TUNNEL], 2);
+	stage_free(&st);
+}
+
+static void
+test_any_port_socks5(void **state)
+{
+	static const char offer[] = "\x05\x02\x00\x02";
+	static const char user_pass[] = "\x05\x01\x02";
+	static const char login[] = "\x01\x03" "bob" "\x06" "secret";
+	static const char req[] = "\x05\x01\x00\x03\x0emx.example.net"
+	    "\x00\x19";
+	static const char rep[] = "\x05\x00\x00\x01\xc0\x00\x02\x19"
+	    "\x00\x19";
+	static const char refused[] = "\x05\x05\x00\x01\x00\x00\x00\x00"
+	    "\x00\x00";
+	struct stage st;
+	struct tconn c;
+
+	stage_open(&st, true);
+	/* No authentication; the request and the greeting in one go. */
+	tc_open(&c, &st, 40000, 1080, 10);
+	tc_sendn(&c, true, offer, 4);
+	tc_sendn(&c, false, "\x05\x00", 2);
+	tc_sendn(&c, true, req, sizeof(req) - 1);
+	tc_sendn(&c, false, rep, sizeof(rep) - 1);
+	tc_send(&c, false, "220 mx ESMTP\r\n");
+	tc_mail(&c);
+	tc_fin(&c);
+	/* RFC 1929 user and password. */
+	tc_open(&c, &st, 40001, 1080, 11);
+	tc_sendn(&c, true, user_pass, 3);
+	tc_sendn(&c, false, "\x05\x02", 2);
+	tc_sendn(&c, true, login, sizeof(login) - 1);
+	tc_sendn(&c, false, "\x01\x00", 2);
+	tc_sendn(&c, true, req, sizeof(req) - 1);
+	tc_sendn(&c, false, rep, sizeof(rep) - 1);
+	tc_send(&c, false, "220 mx ESMTP\r\n");
+	tc_mail(&c);
+	tc_fin(&c);
+	/* Refused (connection refused by the destination). */
+	tc_open(&c, &st, 40002, 1080, 12);
+	tc_sendn(&c, true, offer, 4);
+	tc_sendn(&c, false, "\x05\x00", 2);
+	tc_sendn(&c, true, req, sizeof(req) - 1);
+	tc_sendn(&c, false, refused, sizeof(refused) - 1);
+	tc_fin(&c);
+	stage_close(&st);
+	assert_int_equal(out.nrec, 2);
+	assert_int_equal(out.rec[0].status, RECORD_ACCEPTED);
+	assert_int_equal(out.rec[1].status, RECORD_ACCEPTED);
+	assert_int_equal(session_stage_get_stats(st.ss)->probe[
+	    PROBE_CNT_SOCKS5_TUNNEL], 2);
+	assert_int_equal(session_stage_get_stats(st.ss)->probe[
+	    PROBE_CNT_TUNNEL_REFUSED], 1);
+	stage_free(&st);
+}
+
+/* Issue 8 §3: a SYN flood allocates no session state. */
+static void
+test_no_session_before_first_payload(void **state)
+{
+	struct stage st;
+	struct tconn c;
+	int i;
+
+	stage_open(&st, true);
+	for (i = 0; i < 20; i++) {
+		tc_open(&c, &st, (uint16_t)(41000 + i), 25, 10 + i * 0.01);
+		tc_fin(&c);
+	}
+	stage_close(&st);
+	assert_int_equal(session_stage_get_stats(st.ss)->sessions, 0);
+	assert_int_equal(session_stage_get_stats(st.ss)->probed, 0);
+	assert_int_equal(out.nsum, 0);
+	stage_free(&st);
+}
+
 int
 main(void)
 {
@@ -397,6 +630,14 @@ main(void)
 		cmocka_unit_test(
 		    test_anomalies_of_session_without_transaction_counted),
 		cmocka_unit_test(test_open_session_ends_with_the_capture),
+		cmocka_unit_test(test_any_port_banner_split_across_segments),
+		cmocka_unit_test(
+		    test_any_port_client_mail_first_waits_for_greeting),
+		cmocka_unit_test(test_any_port_not_smtp),
+		cmocka_unit_test(test_any_port_http_connect_split),
+		cmocka_unit_test(test_any_port_socks4_and_4a),
+		cmocka_unit_test(test_any_port_socks5),
+		cmocka_unit_test(test_no_session_before_first_payload),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
