@@ -68,8 +68,11 @@ cli_print_summary(FILE *fp, const struct capture *cap,
 
 	capture_get_stats(cap, &cs);
 	fprintf(fp, "summary: files %" PRIu64 " (errors %" PRIu64 ")"
-	    " packets %" PRIu64 " bytes %" PRIu64 "\n",
+	    " packets %" PRIu64 " bytes %" PRIu64,
 	    cs.files, cs.file_errors, cs.packets, cs.bytes);
+	if (cs.ts_invalid > 0)
+		fprintf(fp, " ts_invalid %" PRIu64, cs.ts_invalid);
+	fputc('\n', fp);
 	fprintf(fp, "  decode:");
 	for (i = 0; i < DECODE_RESULT_MAX; i++)
 		if (ds->result[i] != 0)

@@ -481,6 +481,8 @@ session_probe_held(const struct session_probe *pr, int i, enum smtp_dir *d,
 {
 	int which;
 
+	*d = SMTP_C2S;
+	*p = NULL;
 	if (pr->first == -1)
 		return 0;
 	which = i == 0 ? pr->first : !pr->first;

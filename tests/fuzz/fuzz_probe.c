@@ -46,6 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fed[tag & 1] += taken;
 	}
 	for (i = 0; i < 2; i++) {
+		hd = SMTP_C2S;
 		len = session_probe_held(pr, i, &hd, &held);
 		if (len > LIMIT_PROBE_BYTES || len > fed[hd])
 			abort();
