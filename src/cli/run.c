@@ -103,4 +103,10 @@ cli_print_summary(FILE *fp, const struct capture *cap,
 	    fs->memcap_gaps, fs->ooo_dropped, fs->ooo_bytes_max,
 	    fs->retrans_bytes, fs->overlap_mismatch, fs->late_packets,
 	    fs->rst_ignored);
+	if (fs->clock.jumps_ahead || fs->clock.jumps_back ||
+	    fs->clock.stray_ahead || fs->clock.stray_back)
+		fprintf(fp, "  time: jumps_ahead %" PRIu64 " jumps_back %"
+		    PRIu64 " stray_ahead %" PRIu64 " stray_back %" PRIu64 "\n",
+		    fs->clock.jumps_ahead, fs->clock.jumps_back,
+		    fs->clock.stray_ahead, fs->clock.stray_back);
 }

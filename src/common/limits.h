@@ -152,6 +152,18 @@
 #define LIMIT_SMTP_FIELD		1024
 
 /*
+ * Packet time (flow/pclock.c). A packet dated more than LIMIT_TIME_JUMP_S
+ * ahead of or behind the clock does not move it until LIMIT_TIME_CONFIRM
+ * far packets in a row agree (a real jump: files days apart, a clock set
+ * back); if time comes back first they were strays, counted. 60 s is
+ * above any reordering between taps; a quiet link's first packets after a
+ * longer pause only confirm the jump. Hit: counted (time_jumps_*,
+ * time_stray_* in the summary), never a timeout on a stray's word.
+ */
+#define LIMIT_TIME_JUMP_S		60
+#define LIMIT_TIME_CONFIRM		8
+
+/*
  * --any-port: bytes held per direction of a connection on another port
  * until its first line says whether it is SMTP (two RFC 5321 §4.5.3.1.4-5
  * lines of 512, or a proxy handshake: an HTTP CONNECT header line, a

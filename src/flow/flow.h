@@ -15,6 +15,7 @@
 
 #include "common/limits.h"
 #include "decode/decode.h"
+#include "flow/pclock.h"
 
 enum flow_dir {
 	FLOW_C2S = 0,		/* client to server */
@@ -103,6 +104,7 @@ struct flow_table_stats {
 	uint64_t	rst_ignored;	/* RST outside the window: not acted on */
 	uint64_t	retrans_bytes;
 	uint64_t	overlap_mismatch;
+	struct pclock_stats clock;	/* far packet times: jumps, strays */
 };
 
 struct flow_table;

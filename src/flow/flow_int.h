@@ -62,6 +62,7 @@ struct flow {
 	bool		 ended;
 	bool		 rst_seen;
 	struct flow_info info;
+	uint64_t	 active;	/* clock time of its last packet */
 	struct tcp_stream dir[2];	/* indexed by enum flow_dir */
 	void		*user;
 };
@@ -84,8 +85,12 @@ struct flow_table {
 	size_t			 nchunks;
 	size_t			 nflows;	/* in the table, lingering too */
 	struct flow_queue_list	 q[FLOWQ_MAX];
-	uint64_t		 now;
+	uint64_t		 now;		/* the packet clock's */
 	uint64_t		 next_sweep;
+	struct pclock		 clock;
+	/* Connections touched while a far packet time was pending. */
+	struct flow		*pend_flows[LIMIT_TIME_CONFIRM];
+	unsigned		 npend_flows;
 	size_t			 ooo_bytes;	/* all directions */
 	struct flow_table_stats	 st;
 };

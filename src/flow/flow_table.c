@@ -53,6 +53,7 @@ flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->cfg = *cfg;
+	pclock_init(&t->clock);
 	if (t->cfg.max_flows < 1)
 		t->cfg.max_flows = 1;
 	t->ops = *ops;
@@ -247,7 +248,7 @@ evict_one(struct flow_table *t)
 	for (i = 0; i < FLOWQ_LINGER; i++) {
 		h = t->q[i].head;
 		if (h != NULL && (victim == NULL ||
-		    h->info.ts_last < victim->info.ts_last))
+		    h->active < victim->active))
 			victim = h;
 	}
 	if (victim != NULL)
@@ -375,6 +376,7 @@ flow_create(struct flow_table *t, const struct pkt *p,
 	f->info.server = client_is_src ? dst : src;
 	f->info.ts_first = p->ts_ns;
 	f->info.ts_last = p->ts_ns;
+	f->active = t->now;
 	tcp_stream_init(&f->dir[0]);
 	tcp_stream_init(&f->dir[1]);
 	f->hnext = t->buckets[hash & (t->nbuckets - 1)];
@@ -409,7 +411,7 @@ sweep(struct flow_table *t)
 
 	for (i = 0; i < FLOWQ_MAX; i++) {
 		while ((f = t->q[i].head) != NULL &&
-		    t->now - f->info.ts_last > t->q[i].timeout_ns) {
+		    t->now - f->active > t->q[i].timeout_ns) {
 			if (i == FLOWQ_LINGER)
 				flow_release(t, f);
 			else
@@ -488,13 +490,30 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 	struct tcp_stream *st;
 	enum flow_dir dir;
 	enum flow_queue q;
+	enum pclock_verdict v;
 	uint64_t hash;
 	uint32_t seq;
 	uint8_t side;
+	unsigned i;
+	bool pending;
 
 	t->st.packets++;
-	if (p->ts_ns > t->now)
-		t->now = p->ts_ns;
+	pending = t->clock.npend > 0;
+	v = pclock_admit(&t->clock, p->ts_ns);
+	if (v != PCLOCK_OK || pending)
+		t->st.clock = t->clock.st;	/* only then do they change */
+	if (v == PCLOCK_JUMPED) {
+		/*
+		 * Connections seen while the jump awaited its confirmation
+		 * belong after it: stamped now, they are not timed out by it
+		 * (they are the newest of their queues, so order holds).
+		 */
+		for (i = 0; i < t->npend_flows; i++)
+			t->pend_flows[i]->active = t->clock.now;
+	}
+	if (v != PCLOCK_PENDING)
+		t->npend_flows = 0;
+	t->now = t->clock.now;
 	if (t->now >= t->next_sweep) {
 		sweep(t);
 		t->next_sweep = t->now + SWEEP_NS;
@@ -523,6 +542,9 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 		return;
 	}
 	t->last = f;
+	f->active = t->now;
+	if (v == PCLOCK_PENDING && t->npend_flows < LIMIT_TIME_CONFIRM)
+		t->pend_flows[t->npend_flows++] = f;
 	f->info.packets++;
 	if (p->ts_ns > f->info.ts_last)
 		f->info.ts_last = p->ts_ns;
@@ -580,7 +602,7 @@ flow_table_finish(struct flow_table *t)
 		for (i = 0; i < FLOWQ_MAX; i++) {
 			h = t->q[i].head;
 			if (h != NULL && (victim == NULL ||
-			    h->info.ts_last < victim->info.ts_last))
+			    h->active < victim->active))
 				victim = h;
 		}
 		if (victim == NULL)

@@ -44,6 +44,20 @@ feed(struct flow_table *ft, double t, uint16_t cport, bool from_client,
 	assert_int_equal(rec_feed(d, ft, &pb, t), DECODE_TCP);
 }
 
+/*
+ * Time moves on to t for everyone: LIMIT_TIME_CONFIRM packets agree (one
+ * connection's SYN and its retransmissions), since one far packet alone
+ * does not move the clock (flow/pclock.h).
+ */
+static void
+later(struct flow_table *ft, double t, uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < LIMIT_TIME_CONFIRM; i++)
+		feed(ft, t + i * 0.001, port, true, 1, 0, TCP_SYN, NULL);
+}
+
 /* A whole short connection: handshake, one line each way, FINs. */
 static void
 conversation(struct flow_table *ft, double t, uint16_t port, uint32_t isn)
@@ -174,8 +188,7 @@ test_fins_without_last_ack_still_closed(void **state)
 	feed(ft, 1.2, 40000, true, 101, 9001, TCP_ACK | TCP_FIN, NULL);
 	feed(ft, 1.3, 40000, false, 9001, 102, TCP_ACK | TCP_FIN, NULL);
 	/* The last ACK is lost: it ends at the short timeout, closed. */
-	feed(ft, 1.3 + LIMIT_TCP_TIMEOUT_SHORT_S + 2, 40001, true, 1, 0,
-	    TCP_SYN, NULL);
+	later(ft, 1.3 + LIMIT_TCP_TIMEOUT_SHORT_S + 2, 40001);
 	assert_int_equal(r.nclosed, 1);
 	assert_int_equal(r.f[0].end, FLOW_END_CLOSED);
 	flow_table_free(ft);
@@ -265,8 +278,7 @@ test_idle_connection_times_out_by_packet_time(void **state)
 	feed(ft, 1.2 + LIMIT_TCP_TIMEOUT_EST_S - 1, 40001, true, 1, 0,
 	    TCP_SYN, NULL);
 	assert_int_equal(r.nclosed, 0);
-	feed(ft, 1.2 + LIMIT_TCP_TIMEOUT_EST_S + 2, 40002, true, 1, 0,
-	    TCP_SYN, NULL);
+	later(ft, 1.2 + LIMIT_TCP_TIMEOUT_EST_S + 2, 40002);
 	assert_int_equal(r.nclosed, 1);
 	assert_int_equal(r.f[0].end, FLOW_END_TIMEOUT);
 	flow_table_free(ft);
@@ -278,8 +290,7 @@ test_unanswered_syn_times_out_sooner(void **state)
 	struct flow_table *ft = rec_table(&r, NULL);
 
 	feed(ft, 1.0, 40000, true, 100, 0, TCP_SYN, NULL);
-	feed(ft, 1.0 + LIMIT_TCP_TIMEOUT_SHORT_S + 2, 40001, true, 1, 0,
-	    TCP_SYN, NULL);
+	later(ft, 1.0 + LIMIT_TCP_TIMEOUT_SHORT_S + 2, 40001);
 	assert_int_equal(r.nclosed, 1);
 	assert_int_equal(r.f[0].end, FLOW_END_TIMEOUT);
 	flow_table_free(ft);
@@ -417,10 +428,104 @@ test_close_order_does_not_depend_on_hash_seed(void **state)
 	assert_int_equal(order[0][5], 40000);	/* most recently active */
 }
 
+
+/*
+ * Issue 8 §4: one packet dated far ahead neither times out the session in
+ * progress nor stops timeouts for the rest of the capture.
+ */
+static void
+test_stray_future_packet_does_not_carry_the_clock(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+	const struct flow_table_stats *st;
+
+	feed(ft, 100.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 100.1, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 100.2, 40000, true, 101, 9001, TCP_ACK, "HELO a\r\n");
+	/* Dated 2100, on another connection. */
+	feed(ft, 4102444800.0, 40001, true, 1, 0, TCP_SYN, NULL);
+	feed(ft, 100.3, 40000, false, 9001, 109, TCP_ACK, "250 ok\r\n");
+	assert_int_equal(r.nclosed, 0);
+	feed(ft, 100.4, 40000, true, 109, 9009, TCP_ACK | TCP_FIN, NULL);
+	feed(ft, 100.5, 40000, false, 9009, 110, TCP_ACK | TCP_FIN, NULL);
+	feed(ft, 100.6, 40000, true, 110, 9010, TCP_ACK, NULL);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_CLOSED);
+	st = flow_table_get_stats(ft);
+	assert_int_equal(st->clock.stray_ahead, 1);
+	assert_int_equal(st->clock.jumps_ahead, 0);
+	/* Timeouts still fire: the half-open 2100 one goes at 100 + 62. */
+	later(ft, 100.6 + LIMIT_TCP_TIMEOUT_SHORT_S + 2, 40002);
+	assert_int_equal(r.nclosed, 2);
+	assert_int_equal(r.f[1].end, FLOW_END_TIMEOUT);
+	flow_table_free(ft);
+}
+
+/*
+ * Files read as one capture, a day apart: the jump is real once the
+ * packets after it agree; the old connection times out, the new ones
+ * (seen while the jump was being confirmed) do not.
+ */
+static void
+test_real_jump_ahead_is_followed(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+	double t = 100.0 + 86400;
+
+	feed(ft, 100.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 100.1, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 100.2, 40000, true, 101, 9001, TCP_ACK, "HELO a\r\n");
+	feed(ft, t, 40001, true, 1000, 0, TCP_SYN, NULL);
+	feed(ft, t + .1, 40001, false, 5000, 1001, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, t + .2, 40001, true, 1001, 5001, TCP_ACK, "HELO b\r\n");
+	assert_int_equal(r.nclosed, 0);
+	later(ft, t + .3, 40002);
+	assert_int_equal(flow_table_get_stats(ft)->clock.jumps_ahead, 1);
+	assert_int_equal(r.nclosed, 1);
+	assert_int_equal(r.f[0].end, FLOW_END_TIMEOUT);
+	feed(ft, t + .4, 40001, false, 5001, 1009, TCP_ACK | TCP_FIN,
+	    "250\r\n");
+	feed(ft, t + .5, 40001, true, 1009, 5007, TCP_ACK | TCP_FIN, NULL);
+	feed(ft, t + .6, 40001, false, 5007, 1010, TCP_ACK, NULL);
+	assert_int_equal(r.nclosed, 2);
+	assert_int_equal(r.f[1].end, FLOW_END_CLOSED);
+	flow_table_free(ft);
+}
+
+/*
+ * The capture host's clock set back a day: the clock stays monotonic,
+ * the connections after it are timed as usual, and the old one times out
+ * after the idle timeout of the new time.
+ */
+static void
+test_real_jump_back_keeps_the_clock_going(void **state)
+{
+	struct flow_table *ft = rec_table(&r, NULL);
+	double t = 100000.0 - 86400;
+
+	feed(ft, 100000.0, 40000, true, 100, 0, TCP_SYN, NULL);
+	feed(ft, 100000.1, 40000, false, 9000, 101, TCP_SYN | TCP_ACK, NULL);
+	feed(ft, 100000.2, 40000, true, 101, 9001, TCP_ACK, "HELO a\r\n");
+	later(ft, t, 40001);
+	assert_int_equal(flow_table_get_stats(ft)->clock.jumps_back, 1);
+	assert_int_equal(r.nclosed, 0);
+	/* Quiet for less than the idle timeout of the new time: alive. */
+	later(ft, t + LIMIT_TCP_TIMEOUT_EST_S - 10, 40002);
+	assert_int_equal(r.f[0].closed, false);
+	later(ft, t + LIMIT_TCP_TIMEOUT_EST_S + 10, 40003);
+	assert_int_equal(r.f[0].closed, true);
+	assert_int_equal(r.f[0].end, FLOW_END_TIMEOUT);
+	flow_table_free(ft);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    test_stray_future_packet_does_not_carry_the_clock),
+		cmocka_unit_test(test_real_jump_ahead_is_followed),
+		cmocka_unit_test(test_real_jump_back_keeps_the_clock_going),
 		cmocka_unit_test(test_fin_both_ways_closes),
 		cmocka_unit_test(test_half_close_keeps_other_direction),
 		cmocka_unit_test(test_rst_ends_connection_once_quiet),
