@@ -21,6 +21,7 @@
 
 #include "common/ascii.h"
 #include "common/cur.h"
+#include "common/mem.h"
 #include "common/limits.h"
 #include "common/span.h"
 #include "session/probe.h"
@@ -60,7 +61,7 @@ session_probe_new(void)
 {
 	struct session_probe *pr;
 
-	if ((pr = calloc(1, sizeof(*pr))) == NULL)
+	if ((pr = mem_calloc(1, sizeof(*pr))) == NULL)
 		return NULL;
 	pr->first = -1;
 	pr->method = METHOD_UNKNOWN;
@@ -70,7 +71,7 @@ session_probe_new(void)
 void
 session_probe_free(struct session_probe *pr)
 {
-	free(pr);
+	mem_free(pr);
 }
 
 /* Byte i of p (0 past the end), read through the cursor. */

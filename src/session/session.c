@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "session/probe.h"
 #include "session/session.h"
 
@@ -155,16 +156,16 @@ session_free(struct session_stage *ss, struct session *s)
 		return;
 	probe_done(ss, s);
 	record_session_free(s->rs);
-	free(s->banner);
-	free(s->helo);
-	free(s->auth_mech);
-	free(s);
+	mem_free(s->banner);
+	mem_free(s->helo);
+	mem_free(s->auth_mech);
+	mem_free(s);
 }
 
 static char *
 dup_or_null(const char *s)
 {
-	return s != NULL ? strdup(s) : NULL;
+	return s != NULL ? mem_strdup(s) : NULL;
 }
 
 /* Keep what the summary needs before the record session goes. */
@@ -240,7 +241,7 @@ session_begin(struct session_stage *ss, struct flow *f)
 		flow_set_user(f, &not_smtp);
 		return NULL;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = mem_calloc(1, sizeof(*s))) == NULL)
 		goto fail;
 	if (port) {
 		if (session_start(ss, f, s) == -1)
