@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/mem.h"
 #include "config.h"
 #include "output/output.h"
 #include "record/pseudo.h"
@@ -129,7 +130,7 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: smtpsniff read [-q] [-c FILE] [--any-port] [--auth-user]\n"
-	    "       [-p PORTS] [--sensor NAME] [--spool-dir DIR]\n"
+	    "       [-p PORTS] [--sensor NAME] [--spool-dir DIR] [--memcap SIZE]\n"
 	    "       [-o SPEC]... "
 	    "PATH...\n"
 	    "  Read pcap/pcapng files (or directories of them, in name order)\n"
@@ -150,6 +151,10 @@ usage(FILE *fp)
 	    "  --any-port   find SMTP on any port by its greeting or EHLO\n"
 	    "  --auth-user  record the user name of AUTH PLAIN, LOGIN and\n"
 	    "               CRAM-MD5 (passwords are never kept)\n"
+	    "  --memcap SIZE  memory for connections, reassembly, sessions and\n"
+	    "               MIME state, in bytes or with K, M, G (default 512M);\n"
+	    "               past it, connections are evicted: half-open ones\n"
+	    "               first, then idle sessions, mail in flight last\n"
 	    "  -q           no summary on stderr\n");
 }
 
@@ -163,6 +168,7 @@ cli_read(int argc, char **argv)
 		{ "ports", required_argument, NULL, 'p' },
 		{ "any-port", no_argument, NULL, 'A' },
 		{ "auth-user", no_argument, NULL, 'U' },
+		{ "memcap", required_argument, NULL, 'M' },
 		{ "sensor", required_argument, NULL, 'S' },
 		{ "spool-dir", required_argument, NULL, 'D' },
 		{ "config", required_argument, NULL, 'c' },
@@ -183,6 +189,7 @@ cli_read(int argc, char **argv)
 	struct output_summary sum;
 	size_t nspecs = 0, i;
 	int ch, quiet = 0, rc = 2;
+	uint64_t memcap = LIMIT_MEMCAP_DEFAULT;
 
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL) {
 		log_warnx("out of memory");
@@ -232,6 +239,15 @@ cli_read(int argc, char **argv)
 		case 'S':
 			sensor = optarg;
 			break;
+		case 'M':
+			if (cli_parse_size(optarg, &memcap) == -1 ||
+			    memcap < LIMIT_MEMCAP_MIN) {
+				log_warnx("--memcap %s: expected a size of at "
+				    "least %uM (a number, K, M or G)", optarg,
+				    LIMIT_MEMCAP_MIN >> 20);
+				goto done;
+			}
+			break;
 		case 'D':
 			scfg.spool_dir = optarg;
 			break;
@@ -280,6 +296,7 @@ cli_read(int argc, char **argv)
 		}
 		ctx->nout++;
 	}
+	mem_set_limit(memcap);
 	flow_config_default(&cfg);
 	cfg.server_ports = ctx->ports;
 	cfg.nserver_ports = ctx->scfg.nports;

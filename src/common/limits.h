@@ -152,6 +152,18 @@
 #define LIMIT_SMTP_FIELD		1024
 
 /*
+ * The memory budget (--memcap, common/mem.h): flows, reassembly buffers,
+ * fragments and session state (SMTP, MIME, open records) of the whole
+ * process. 512 MiB holds about a million idle connections' flows, or
+ * thousands of sessions with mail in flight. Hit: connections are
+ * evicted, half-open ones first, then idle sessions, mail in flight last
+ * (flow_table.c), each reason counted. The store's queue and batch have
+ * caps of their own (below).
+ */
+#define LIMIT_MEMCAP_DEFAULT		(512ull << 20)
+#define LIMIT_MEMCAP_MIN		(16u << 20)
+
+/*
  * Packet time (flow/pclock.c). A packet dated more than LIMIT_TIME_JUMP_S
  * ahead of or behind the clock does not move it until LIMIT_TIME_CONFIRM
  * far packets in a row agree (a real jump: files days apart, a clock set
