@@ -303,4 +303,14 @@
 #error "LIMIT_MIME_ICONV_CACHE too small"
 #endif
 
+/* ---- configuration file ---------------------------------------------- */
+
+/*
+ * Bytes of one line of the configuration file (-c), without its line
+ * end. Long enough for any URL or path a setting takes. Hit: the file is
+ * refused with an error naming the line, never cut (a cut password would
+ * fail far from its cause, a cut network list would silently shrink).
+ */
+#define LIMIT_CONFIG_LINE		4096
+
 #endif /* SMTPSNIFF_LIMITS_H */

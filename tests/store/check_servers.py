@@ -248,9 +248,12 @@ def passwords(binary, srv, cap, tmp):
     """A MariaDB user with a password: from the environment, from the
     configuration file, never printed; a wrong one is an error at start
     (not a reason to spool)."""
-    secret = "s3cr'et pw"
+    # Every character a naive reader cuts or splits at: comment
+    # characters, '=', both quotes, a backslash, blanks (taken whole).
+    secret = "#s3cr'et; pw=\"x\" \\ end"
+    lit = secret.replace("\\", "\\\\").replace("'", "''")
     srv.sql("CREATE USER IF NOT EXISTS 'sniff'@'127.0.0.1' IDENTIFIED BY "
-            "'s3cr''et pw'")
+            f"'{lit}'")
     srv.sql("GRANT ALL ON smtpsniff.* TO 'sniff'@'127.0.0.1'")
     url = srv.url.replace("root@", "sniff@")
     env = dict(os.environ, SMTPSNIFF_DB_PASSWORD=secret)
@@ -277,6 +280,17 @@ def passwords(binary, srv, cap, tmp):
     check("a password file others can read is warned about",
           r.returncode == 0 and b"others may read" in r.stderr,
           r.stderr.decode())
+    # The same password in double quotes, with a comment line, a blank
+    # line and a section-less file's CRLF ends.
+    quoted = secret.replace("\\", "\\\\").replace('"', '\\"')
+    qconf = os.path.join(tmp, "quoted.conf")
+    with open(qconf, "w", newline="") as f:
+        f.write(f"; quoted\r\n\r\noutput = {url}\r\n"
+                f"  db_password = \"{quoted}\"  \r\n")
+    os.chmod(qconf, 0o600)
+    r = run([binary, "read", "-c", qconf, cap])
+    check("a quoted password from the configuration", r.returncode == 0
+          and secret.encode() not in r.stderr, r.stderr.decode())
     wrong = dict(os.environ, SMTPSNIFF_DB_PASSWORD="wrong")
     spool = os.path.join(tmp, "spool-pw")
     os.makedirs(spool)
