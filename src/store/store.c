@@ -907,25 +907,6 @@ store_spec_is_store(const char *spec)
 	return sql_driver_of(spec) != NULL;
 }
 
-/*
- * The spec as messages show it: scheme://USER:PASS@... loses ":PASS". It
- * also names the spool (hashed), so a run that never reached the server
- * and the next one that does agree on the file.
- */
-static char *
-safe_name(const char *spec)
-{
-	const char *auth = strstr(spec, "://"), *at, *colon;
-	char *d;
-
-	if (auth == NULL || (at = strchr(auth + 3, '@')) == NULL ||
-	    (colon = memchr(auth + 3, ':', (size_t)(at - auth - 3))) == NULL)
-		return strdup(spec);
-	if (asprintf(&d, "%.*s%s", (int)(colon - spec), spec, at) == -1)
-		return NULL;
-	return d;
-}
-
 static char *
 spool_name(const char *dir, const char *name)
 {
@@ -968,7 +949,12 @@ store_open(const char *spec, const struct store_config *cfg,
 	/* Never reached: the caller waits at STORE_QUEUE_BYTES. */
 	dbuf_init(&s->inbox, STORE_QUEUE_BYTES + SPOOL_UNIT_MAX + 64);
 	dbuf_init(&s->work, STORE_QUEUE_BYTES + SPOOL_UNIT_MAX + 64);
-	if ((s->name = safe_name(spec)) == NULL)
+	/*
+	 * The spec as messages show it, without a password. It also names
+	 * the spool (hashed), so a run that never reached the server and
+	 * the next one that does agree on the file.
+	 */
+	if ((s->name = d->strip(spec)) == NULL)
 		goto oom;
 	if (connect_db(s, &unreachable, cerr) == -1 &&
 	    (!d->remote || !unreachable)) {

@@ -129,7 +129,7 @@ fake_close(void *h)
 
 static const struct sql_driver fake = {
 	"fake:", SQL_PGSQL, true, fake_open, fake_name, fake_exec,
-	fake_prepare, fake_run, fake_query, fake_lost, fake_close,
+	fake_prepare, fake_run, fake_query, fake_lost, fake_close, strdup,
 };
 
 /* ---- the target ----------------------------------------------------------- */
