@@ -22,15 +22,9 @@
 #include <string.h>
 
 #include "bulk.h"
+#include "common/limits.h"
 #include "unit.h"
 
-/*
- * Under the 65535 parameters both servers allow, and a byte budget under
- * MariaDB's default max_allowed_packet (16 MiB).
- */
-#define BULK_PARAMS	60000
-#define BULK_BYTES	(8u << 20)
-#define BULK_IDS	1000	/* uids to a SELECT ... IN */
 
 struct bsess {
 	struct sql_val	 key[SESSION_KEY_N];
@@ -187,10 +181,10 @@ flush_rows(struct bulk *b, const char *head, unsigned ncols,
 	while (rc == 0 && r < nrows) {
 		/* As many rows as fit the parameter and byte budgets. */
 		for (k = 0, bytes = 0; r + k < nrows &&
-		    (k + 1) * ncols <= BULK_PARAMS; k++) {
+		    (k + 1) * ncols <= LIMIT_BULK_PARAMS; k++) {
 			for (c = 0; c < ncols; c++)
 				bytes += b->rows[(r + k) * ncols + c].n + 8;
-			if (k > 0 && bytes > BULK_BYTES)
+			if (k > 0 && bytes > LIMIT_BULK_BYTES)
 				break;
 		}
 		dbuf_reset(&b->sql);
@@ -269,7 +263,7 @@ parse(struct bulk *b, const uint8_t *p, size_t len)
 		c.p += n;
 		if ((kind != UNIT_MESSAGE && kind != UNIT_SESSION) ||
 		    u_get(&u, key, SESSION_KEY_N) == -1 || key[0].null ||
-		    key[0].n >= 24) {
+		    key[0].n >= LIMIT_STORE_UID) {
 			b->malformed++;
 			continue;
 		}
@@ -384,7 +378,7 @@ write_sessions(struct bulk *b)
 static int
 read_session_ids(struct bulk *b)
 {
-	struct sql_val v[1 + BULK_IDS];
+	struct sql_val v[1 + LIMIT_BULK_IDS];
 	size_t i, k;
 
 	v[0] = sql_int(b->sensor_id);
@@ -393,7 +387,7 @@ read_session_ids(struct bulk *b)
 		dbuf_adds(&b->sql, "SELECT uid, id FROM sessions WHERE "
 		    "sensor_id = ? AND uid IN (?");
 		v[1] = b->sess[i].key[0];
-		for (k = 1; k < BULK_IDS && i + k < b->nsess; k++) {
+		for (k = 1; k < LIMIT_BULK_IDS && i + k < b->nsess; k++) {
 			dbuf_add(&b->sql, ", ?", 3);
 			v[1 + k] = b->sess[i + k].key[0];
 		}

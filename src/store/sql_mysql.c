@@ -3,8 +3,9 @@
  * central store that many sensors share: mysql://USER[:PASS]@HOST[:PORT]/DB
  * or mysql://USER@localhost/DB?socket=PATH (HOST may be an IPv6 address in
  * brackets; user, password, database and path percent-encoded, RFC 3986
- * §2.1), the password also from the environment or the configuration. The connection's character set is "binary": wire
- * bytes go to BLOB columns and come back exactly, never converted.
+ * §2.1), the password also from the environment or the configuration.
+ * The connection's character set is "binary": wire bytes go to BLOB
+ * columns and come back exactly, never converted.
  */
 #include <errmsg.h>
 #include <errno.h>

@@ -22,26 +22,13 @@
 #include <time.h>
 
 #include "common/json.h"
+#include "common/limits.h"
 #include "spool.h"
 #include "sql.h"
 #include "store.h"
 #include "bulk.h"
 #include "unit.h"
 
-/*
- * Units per database transaction: a commit writes every index page the
- * batch dirtied, and the address-key and uid indexes are random-keyed,
- * so larger batches write each page fewer times (2000 -> 20000: x1.75
- * measured on SQLite). A batch is kept in memory and written at its
- * commit (and spooled if a server is lost): 20000 units of a few KiB.
- */
-#define STORE_BATCH	20000
-#define STORE_BATCH_BYTES (64u << 20)	/* or when its units are this big */
-#define STORE_BATCH_MS	1000		/* or when its first unit is older */
-#define STORE_QUEUE_BYTES (16u << 20)	/* units waiting for the writer */
-#define SID_CACHE	4096	/* session uid -> row id, direct-mapped */
-#define RETRY_MIN	1	/* seconds before the first reconnect */
-#define RETRY_MAX	30
 
 /* ---- the schema ---------------------------------------------------------- */
 
@@ -226,6 +213,7 @@ struct store {
 	bool			 failed;
 	struct store_stats	 st;		/* the writer's */
 	uint64_t		 lost_early;	/* the caller's */
+	uint64_t		 queue_waits;	/* the caller's, under mu */
 	/* The writer thread and its queue (all under mu). */
 	pthread_t		 writer;
 	bool			 writer_started, sync_made;
@@ -236,9 +224,9 @@ struct store {
 	struct dbuf		 work;		/* the writer's, taken whole */
 	bool			 closing;
 	struct {
-		char	 uid[24];
+		char	 uid[LIMIT_STORE_UID];
 		int64_t	 id;
-	}			 sid[SID_CACHE];	/* saves a SELECT per row */
+	}			 sid[LIMIT_STORE_SID_CACHE];	/* a SELECT a row */
 };
 
 /*
@@ -422,7 +410,7 @@ sid_slot(const struct sql_val *uid)
 
 	for (i = 0; i < uid->n; i++)
 		slot = slot * 31 + ((const uint8_t *)uid->p)[i];
-	return slot % SID_CACHE;
+	return slot % LIMIT_STORE_SID_CACHE;
 }
 
 static int64_t
@@ -591,9 +579,10 @@ go_offline(struct store *s, const char *why)
 	    s->st.written;
 	dbuf_reset(&s->batch);
 	s->in_batch = 0;
-	s->backoff = s->backoff == 0 ? RETRY_MIN : s->backoff * 2;
-	if (s->backoff > RETRY_MAX)
-		s->backoff = RETRY_MAX;
+	s->backoff = s->backoff == 0 ? LIMIT_STORE_RETRY_MIN_S :
+	    s->backoff * 2;
+	if (s->backoff > LIMIT_STORE_RETRY_MAX_S)
+		s->backoff = LIMIT_STORE_RETRY_MAX_S;
 	s->retry_at = mono_ms() + (int64_t)s->backoff * 1000;
 	log_warnx("%s: %s: records go to the spool %s", s->name, why,
 	    spool_path(s->spool));
@@ -691,6 +680,17 @@ failure(struct store *s)
 	return -1;
 }
 
+/* Whether the batch is at a cap (limits.h): commit it, counted. */
+static bool
+batch_full(struct store *s)
+{
+	if (s->in_batch < LIMIT_STORE_BATCH_UNITS &&
+	    s->batch.len < LIMIT_STORE_BATCH_BYTES)
+		return false;
+	s->st.commits_full++;
+	return true;
+}
+
 static int
 replay_cb(void *arg, const uint8_t *p, size_t n)
 {
@@ -701,8 +701,8 @@ replay_cb(void *arg, const uint8_t *p, size_t n)
 	dbuf_add(&s->batch, p, n);
 	if (dbuf_status(&s->batch) == -1)
 		return -1;
-	if ((++s->in_batch >= STORE_BATCH ||
-	    s->batch.len >= STORE_BATCH_BYTES) && commit(s) == -1)
+	++s->in_batch;
+	if (batch_full(s) && commit(s) == -1)
 		return -1;
 	return 0;
 }
@@ -746,7 +746,8 @@ maybe_reconnect(struct store *s)
 	if (s->retry_at == -1 || mono_ms() < s->retry_at)
 		return;
 	if (connect_db(s, &unreachable, err) == -1) {
-		s->backoff = s->backoff * 2 > RETRY_MAX ? RETRY_MAX :
+		s->backoff = s->backoff * 2 > LIMIT_STORE_RETRY_MAX_S ?
+		    LIMIT_STORE_RETRY_MAX_S :
 		    s->backoff * 2;
 		s->retry_at = mono_ms() + (int64_t)s->backoff * 1000;
 		return;
@@ -791,8 +792,8 @@ put_unit(struct store *s, const uint8_t *p, size_t n)
 		return -1;
 	}
 	/* Full, or held long enough: readers see rows within a second. */
-	if ((s->in_batch >= STORE_BATCH || s->batch.len >= STORE_BATCH_BYTES ||
-	    mono_ms() - s->batch_at >= STORE_BATCH_MS) && commit(s) == -1)
+	if ((batch_full(s) || mono_ms() - s->batch_at >=
+	    LIMIT_STORE_BATCH_MS) && commit(s) == -1)
 		return failure(s);
 	return 0;
 }
@@ -828,7 +829,7 @@ static void
 writer_idle(struct store *s)
 {
 	if (s->h != NULL && s->in_batch > 0 &&
-	    mono_ms() - s->batch_at >= STORE_BATCH_MS && commit(s) == -1)
+	    mono_ms() - s->batch_at >= LIMIT_STORE_BATCH_MS && commit(s) == -1)
 		(void)failure(s);
 	if (s->h == NULL && s->spool != NULL)
 		maybe_reconnect(s);
@@ -880,11 +881,13 @@ enqueue(struct store *s)
 		log_warnx("%s: a record over the unit cap: not stored",
 		    s->name);
 		s->lost_early++;
-		dbuf_init(&s->unit, SPOOL_UNIT_MAX);
+		dbuf_init(&s->unit, LIMIT_STORE_UNIT_BYTES);
 		return -1;
 	}
 	pthread_mutex_lock(&s->mu);
-	while (s->inbox.len >= STORE_QUEUE_BYTES)
+	if (s->inbox.len >= LIMIT_STORE_QUEUE_BYTES)
+		s->queue_waits++;
+	while (s->inbox.len >= LIMIT_STORE_QUEUE_BYTES)
 		pthread_cond_wait(&s->room, &s->mu);
 	u_le(&s->inbox, s->unit.len, 4);
 	dbuf_add(&s->inbox, s->unit.p, s->unit.len);
@@ -942,13 +945,16 @@ store_open(const char *spec, const struct store_config *cfg,
 	    (s->password = strdup(cfg->password)) == NULL))
 		goto oom;
 	s->drv = d;
-	/* The cap is never reached: a batch commits at STORE_BATCH_BYTES. */
-	dbuf_init(&s->batch, STORE_BATCH_BYTES + SPOOL_UNIT_MAX + 64);
-	dbuf_init(&s->unit, SPOOL_UNIT_MAX);
-	dbuf_init(&s->tmp, SPOOL_UNIT_MAX);
-	/* Never reached: the caller waits at STORE_QUEUE_BYTES. */
-	dbuf_init(&s->inbox, STORE_QUEUE_BYTES + SPOOL_UNIT_MAX + 64);
-	dbuf_init(&s->work, STORE_QUEUE_BYTES + SPOOL_UNIT_MAX + 64);
+	/* Never reached: a batch commits at LIMIT_STORE_BATCH_BYTES. */
+	dbuf_init(&s->batch, LIMIT_STORE_BATCH_BYTES + LIMIT_STORE_UNIT_BYTES +
+	    64);
+	dbuf_init(&s->unit, LIMIT_STORE_UNIT_BYTES);
+	dbuf_init(&s->tmp, LIMIT_STORE_UNIT_BYTES);
+	/* Never reached: the caller waits at LIMIT_STORE_QUEUE_BYTES. */
+	dbuf_init(&s->inbox, LIMIT_STORE_QUEUE_BYTES + LIMIT_STORE_UNIT_BYTES +
+	    64);
+	dbuf_init(&s->work, LIMIT_STORE_QUEUE_BYTES + LIMIT_STORE_UNIT_BYTES +
+	    64);
 	/*
 	 * The spec as messages show it, without a password. It also names
 	 * the spool (hashed), so a run that never reached the server and
@@ -973,8 +979,8 @@ store_open(const char *spec, const struct store_config *cfg,
 			log_warnx("%s", cerr);
 			log_warnx("records go to the spool %s until the "
 			    "database is reachable", spool_path(s->spool));
-			s->backoff = RETRY_MIN;
-			s->retry_at = mono_ms() + RETRY_MIN * 1000;
+			s->backoff = LIMIT_STORE_RETRY_MIN_S;
+			s->retry_at = mono_ms() + LIMIT_STORE_RETRY_MIN_S * 1000;
 		} else {
 			(void)replay(s);
 		}
@@ -1050,6 +1056,7 @@ store_close_stats(struct store *s, struct store_stats *st)
 		pthread_join(s->writer, NULL);
 	}
 	s->st.lost += s->lost_early;
+	s->st.queue_waits = s->queue_waits;
 	if (s->h != NULL && commit(s) == -1)
 		(void)failure(s);
 	/* One last try for what waits in the spool. */
