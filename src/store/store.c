@@ -274,10 +274,10 @@ static int
 backfill(struct store *s, const char *select, const char *update)
 {
 	struct dbuf rows;
-	struct ucur c;
+	struct cur c;
+	struct span txt;
 	struct sql_val v[2];
 	int64_t id;
-	uint32_t len;
 	int rc = 0;
 
 	dbuf_init(&rows, 1u << 30);
@@ -286,17 +286,13 @@ backfill(struct store *s, const char *select, const char *update)
 		dbuf_fini(&rows);
 		return -1;
 	}
-	c.p = rows.p;
-	c.end = rows.p + rows.len;
-	c.bad = false;
-	while (rc == 0 && c.p < c.end) {
-		id = (int64_t)get_le(&c, 8);
-		len = (uint32_t)get_le(&c, 4);
-		if (c.bad || len > (size_t)(c.end - c.p))
+	c = cur_make(rows.p, rows.len);
+	while (rc == 0 && c.len > 0) {
+		id = (int64_t)cur_le64(&c);
+		if (!cur_take_le32len(&c, &txt))
 			break;
-		v[0] = sql_mem(SQL_BYTES, c.p, len);
+		v[0] = sql_mem(SQL_BYTES, txt.p, txt.len);
 		v[1] = sql_int(id);
-		c.p += len;
 		if (s->drv->query(s->h, update, v, 2, NULL, NULL) == -1)
 			rc = -1;
 	}
@@ -501,24 +497,25 @@ static int
 apply(struct store *s, const uint8_t *p, size_t n)
 {
 	struct sql_val v[MSG_NCOLS + SESSION_KEY_N];
-	struct ucur c = { p + 1, p + n, false };
+	struct cur c = cur_make(p, n);
+	uint8_t kind = cur_u8(&c);
 	int64_t sid, mid, changed, count, i;
 
-	if (n < 1 || (p[0] != UNIT_MESSAGE && p[0] != UNIT_SESSION) ||
-	    u_get(&c, v, SESSION_KEY_N) == -1) {
+	if (c.err || (kind != UNIT_MESSAGE && kind != UNIT_SESSION) ||
+	    unit_get(&c, v, SESSION_KEY_N) == -1) {
 		log_warnx("%s: a malformed unit: skipped", s->name);
 		s->st.lost++;
 		return 0;
 	}
-	if (p[0] == UNIT_SESSION) {
-		if (u_get(&c, v + SESSION_KEY_N, SESSION_END_N) == -1)
+	if (kind == UNIT_SESSION) {
+		if (unit_get(&c, v + SESSION_KEY_N, SESSION_END_N) == -1)
 			goto bad;
 		return session_end(s, v);
 	}
 	if ((sid = session_row(s, v)) < 0)
 		return -1;
 	v[0] = sql_int(sid);
-	if (u_get(&c, v + 1, MSG_NCOLS - 1) == -1)
+	if (unit_get(&c, v + 1, MSG_NCOLS - 1) == -1)
 		goto bad;
 	if ((changed = run(s, ST_MESSAGE, v, MSG_NCOLS, &mid)) == -1)
 		return -1;
@@ -530,18 +527,18 @@ apply(struct store *s, const uint8_t *p, size_t n)
 	if (changed == 0 || mid < 0)
 		return 0;
 	v[0] = sql_int(mid);
-	if (u_get(&c, v + 1, 1) == -1 || v[1].type != SQL_INT)
+	if (unit_get(&c, v + 1, 1) == -1 || v[1].type != SQL_INT)
 		goto bad;
 	for (count = v[1].i, i = 0; i < count; i++) {
-		if (u_get(&c, v + 1, RCPT_N) == -1)
+		if (unit_get(&c, v + 1, RCPT_N) == -1)
 			goto bad;
 		if (run(s, ST_RCPT, v, 1 + RCPT_N, &changed) == -1)
 			return -1;
 	}
-	if (u_get(&c, v + 1, 1) == -1 || v[1].type != SQL_INT)
+	if (unit_get(&c, v + 1, 1) == -1 || v[1].type != SQL_INT)
 		goto bad;
 	for (count = v[1].i, i = 0; i < count; i++) {
-		if (u_get(&c, v + 1, ATT_N) == -1)
+		if (unit_get(&c, v + 1, ATT_N) == -1)
 			goto bad;
 		if (run(s, ST_ATTACHMENT, v, 1 + ATT_N, &changed) == -1)
 			return -1;
@@ -557,23 +554,21 @@ bad:
 static void
 go_offline(struct store *s, const char *why)
 {
-	struct ucur c = { s->batch.p, s->batch.p + s->batch.len, false };
-	uint32_t len;
+	struct cur c = cur_make(s->batch.p, s->batch.len);
+	struct span u;
 
 	s->drv->close(s->h);
 	s->h = NULL;
-	while (c.p < c.end) {
-		len = (uint32_t)get_le(&c, 4);
-		if (c.bad || len > (size_t)(c.end - c.p))
+	while (c.len > 0) {
+		if (!cur_take_le32len(&c, &u))
 			break;
-		if (spool_append(s->spool, c.p, len) == -1) {
+		if (spool_append(s->spool, u.p, u.len) == -1) {
 			log_warn("%s", spool_path(s->spool));
 			s->st.lost++;
 			s->failed = true;
 		} else {
 			s->st.spooled++;
 		}
-		c.p += len;
 	}
 	s->st.written -= s->in_batch < s->st.written ? s->in_batch :
 	    s->st.written;
@@ -597,23 +592,19 @@ go_offline(struct store *s, const char *why)
 static int
 apply_local(struct store *s)
 {
-	struct ucur c;
-	uint32_t len;
+	struct cur c;
+	struct span u;
 	int pass;
 
 	for (pass = 0; pass < 2; pass++) {
-		c.p = s->batch.p;
-		c.end = s->batch.p + s->batch.len;
-		c.bad = false;
-		while (c.p < c.end) {
-			len = (uint32_t)get_le(&c, 4);
-			if (c.bad || len > (size_t)(c.end - c.p))
+		c = cur_make(s->batch.p, s->batch.len);
+		while (c.len > 0) {
+			if (!cur_take_le32len(&c, &u))
 				return -1;	/* our own framing: never */
 			/* An empty unit: apply() counts it, once. */
-			if ((len > 0 && c.p[0] == UNIT_SESSION) ==
-			    (pass == 0) && apply(s, c.p, len) == -1)
+			if ((unit_kind(u) == UNIT_SESSION) == (pass == 0) &&
+			    apply(s, u.p, u.len) == -1)
 				return -1;
-			c.p += len;
 		}
 	}
 	return 0;
@@ -811,15 +802,13 @@ put_unit(struct store *s, const uint8_t *p, size_t n)
 static void
 writer_units(struct store *s)
 {
-	struct ucur c = { s->work.p, s->work.p + s->work.len, false };
-	uint32_t len;
+	struct cur c = cur_make(s->work.p, s->work.len);
+	struct span u;
 
-	while (c.p < c.end) {
-		len = (uint32_t)get_le(&c, 4);
-		if (c.bad || len > (size_t)(c.end - c.p))
+	while (c.len > 0) {
+		if (!cur_take_le32len(&c, &u))
 			break;	/* our own framing: never */
-		(void)put_unit(s, c.p, len);
-		c.p += len;
+		(void)put_unit(s, u.p, u.len);
 	}
 	dbuf_reset(&s->work);
 }

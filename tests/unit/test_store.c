@@ -18,6 +18,7 @@
 #include "store/spool.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "store/unit.h"
 
 static const char hostile_from[] =
     "x'); DROP TABLE messages; --\"@evil\xff\xfe.example";
@@ -215,6 +216,53 @@ test_sql_helpers(void **state)
 	dbuf_fini(&out);
 }
 
+/* A unit's values read back through common/cur.h, and any cut refused. */
+static void
+test_unit_values_decode_and_every_cut_is_malformed(void **state)
+{
+	struct sql_val v[4];
+	struct dbuf b;
+	struct cur c;
+	size_t cut;
+
+	dbuf_init(&b, 1024);
+	dbuf_addc(&b, SQL_INT);
+	u_le(&b, (uint64_t)-5, 8);
+	dbuf_addc(&b, SQL_BYTES);
+	u_le(&b, 3, 4);
+	dbuf_add(&b, "a\0b", 3);
+	dbuf_addc(&b, SQL_TEXT | TAG_NULL);
+	dbuf_addc(&b, SQL_TEXT);
+	u_le(&b, 0, 4);
+	assert_int_equal(dbuf_status(&b), 0);
+	c = cur_make(b.p, b.len);
+	assert_int_equal(unit_get(&c, v, 4), 0);
+	assert_int_equal(c.len, 0);
+	assert_int_equal(v[0].type, SQL_INT);
+	assert_int_equal(v[0].i, -5);
+	assert_int_equal(v[1].type, SQL_BYTES);
+	assert_int_equal(v[1].n, 3);
+	assert_memory_equal(v[1].p, "a\0b", 3);
+	assert_true(v[2].null);
+	assert_int_equal(v[2].type, SQL_TEXT);
+	assert_false(v[3].null);
+	assert_int_equal(v[3].n, 0);
+	for (cut = 0; cut < b.len; cut++) {
+		c = cur_make(b.p, cut);
+		assert_int_equal(unit_get(&c, v, 4), -1);
+		assert_true(c.err);
+	}
+	/* A tag that is no type, and a length beyond the unit. */
+	c = cur_make((const uint8_t *)"\x07", 1);
+	assert_int_equal(unit_get(&c, v, 1), -1);
+	c = cur_make((const uint8_t *)"\x02\xff\xff\xff\xff" "ab", 7);
+	assert_int_equal(unit_get(&c, v, 1), -1);
+	assert_int_equal(unit_kind((struct span){ NULL, 0 }), 0);
+	assert_int_equal(unit_kind((struct span){ (const uint8_t *)"S", 1 }),
+	    UNIT_SESSION);
+	dbuf_fini(&b);
+}
+
 /* Parse a mysql:// URL from a copy; the error (or "") in err. */
 static int
 url(const char *spec, struct sql_mysql_url *u, char *buf, char *err)
@@ -395,6 +443,8 @@ main(void)
 		cmocka_unit_test(test_spool_torn_tail_is_cut_and_appends_follow),
 		cmocka_unit_test(test_unreachable_server_spools),
 		cmocka_unit_test(test_sql_helpers),
+		cmocka_unit_test(
+		    test_unit_values_decode_and_every_cut_is_malformed),
 		cmocka_unit_test(test_mysql_url_decoded_and_split),
 		cmocka_unit_test(test_mysql_url_malformed_is_a_clear_error),
 		cmocka_unit_test(test_mysql_bad_url_error_names_the_fault),
