@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/limits.h"
 #include "store/spool.h"
 #include "store/sql.h"
 #include "store/store.h"
@@ -214,6 +215,54 @@ test_sql_helpers(void **state)
 	assert_int_equal(order[2], 2);
 	assert_int_equal(sql_unnumber("?1 ?1 ?1", &out, order, 2), -1);
 	dbuf_fini(&out);
+}
+
+/*
+ * The batch's byte cap and the writer's queue cap, hit with 1 MiB
+ * records: both counted (nothing is lost at either). The writer commits
+ * 64 MiB to SQLite far more slowly than the reader queues 16 MiB more,
+ * so the reader waits; the batch reaches its byte cap long before its
+ * second is up.
+ */
+static void
+test_batch_and_queue_caps_are_counted(void **state)
+{
+	char path[] = "/tmp/smtpsniff-caps-XXXXXX", spec[64], err[ERRBUF_SIZE];
+	size_t big = 1u << 20, n = LIMIT_STORE_BATCH_BYTES / big + 32, i;
+	struct store_config cfg = { "t", NULL, NULL };
+	struct record_conn conn;
+	struct store_stats st;
+	struct record r;
+	struct store *s;
+	char *reply;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(spec, sizeof(spec), "sqlite:%s", path);
+	assert_non_null(reply = malloc(big + 1));
+	memset(reply, 'x', big);
+	reply[big] = '\0';
+	memset(&conn, 0, sizeof(conn));
+	strcpy(conn.uid, "Cq");
+	conn.client.af = conn.server.af = 4;
+	memset(&r, 0, sizeof(r));
+	r.conn = &conn;
+	r.status = RECORD_ACCEPTED;
+	r.last_reply = reply;
+	assert_non_null(s = store_open(spec, &cfg, err));
+	for (i = 0; i < n; i++) {
+		r.trans_depth = (unsigned)i + 1;
+		assert_int_equal(store_put_record(s, &r), 0);
+	}
+	assert_int_equal(store_close_stats(s, &st), 0);
+	assert_int_equal(st.written, n);
+	assert_int_equal(st.lost, 0);
+	assert_true(st.commits_full >= 1);
+	assert_true(st.queue_waits >= 1);
+	free(reply);
+	unlink(path);
 }
 
 /* A unit's values read back through common/cur.h, and any cut refused. */
@@ -443,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_spool_torn_tail_is_cut_and_appends_follow),
 		cmocka_unit_test(test_unreachable_server_spools),
 		cmocka_unit_test(test_sql_helpers),
+		cmocka_unit_test(test_batch_and_queue_caps_are_counted),
 		cmocka_unit_test(
 		    test_unit_values_decode_and_every_cut_is_malformed),
 		cmocka_unit_test(test_mysql_url_decoded_and_split),
