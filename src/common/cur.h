@@ -180,4 +180,40 @@ cur_rest(struct cur *c)
 	return s;
 }
 
+/* ---- for the store's units and spool files (store/unit.h) ------------- */
+
+static inline uint64_t
+cur_le64(struct cur *c)
+{
+	uint64_t v = 0;
+	int i;
+
+	if (!cur_has(c, 8)) {
+		c->err = true;
+		return 0;
+	}
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | c->p[i];
+	c->p += 8;
+	c->len -= 8;
+	return v;
+}
+
+/*
+ * A 4-byte little-endian length and that many bytes after it, as a span.
+ * A length beyond what is left sets err (out empty).
+ */
+static inline bool
+cur_take_le32len(struct cur *c, struct span *out)
+{
+	uint32_t n = cur_le32(c);
+
+	if (c->err) {
+		out->p = NULL;
+		out->len = 0;
+		return false;
+	}
+	return cur_take(c, n, out);
+}
+
 #endif /* SMTPSNIFF_CUR_H */

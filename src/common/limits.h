@@ -342,4 +342,107 @@
 #error "LIMIT_MIME_ICONV_CACHE too small"
 #endif
 
+/* ---- store ----------------------------------------------------------- */
+
+/*
+ * Units (a transaction's record or a session's summary) per database
+ * transaction, their bytes, and how long the first may wait. A commit
+ * writes every index page the batch dirtied, and the address-key and uid
+ * indexes are random-keyed, so larger batches write each page fewer times
+ * (2000 -> 20000: x1.75 measured on SQLite); a second bounds how late
+ * rows show to readers. The batch is kept in memory until its commit
+ * (and spooled if a server is lost). Hit: the batch is committed, nothing
+ * is lost; commits forced by the unit or byte cap rather than the timer
+ * are counted (store_stats.commits_full).
+ */
+#define LIMIT_STORE_BATCH_UNITS		20000
+#define LIMIT_STORE_BATCH_BYTES		(64u * 1024 * 1024)
+#define LIMIT_STORE_BATCH_MS		1000
+
+/*
+ * Bytes of units queued from the reader to the store's writer thread.
+ * Enough to ride out a commit. Hit: the reader waits for the writer
+ * (back-pressure, nothing lost), counted (store_stats.queue_waits).
+ */
+#define LIMIT_STORE_QUEUE_BYTES		(16u * 1024 * 1024)
+
+/*
+ * Bytes of one unit, and so of one spool record. A record at every other
+ * cap (1000 recipients, 256 attachments, 256 KiB of header strings) is a
+ * few MiB. Hit: the record is not stored, logged and counted as lost
+ * (store_stats.lost); in a spool file, a length above it is not one we
+ * wrote: the file is taken as torn there, logged, and what comes before
+ * is kept.
+ */
+#define LIMIT_STORE_UNIT_BYTES		(64u * 1024 * 1024)
+
+/*
+ * Bytes of a session uid in a unit, NUL included (the record's uid is
+ * 24 bytes). Only a damaged spool file has longer. Hit: the unit is
+ * malformed: skipped, logged and counted as lost.
+ */
+#define LIMIT_STORE_UID			24
+
+/*
+ * Session uid -> row id pairs remembered, direct-mapped (saves a SELECT
+ * per row). Hit: a uid whose slot another took is looked up again in
+ * the database; nothing is lost.
+ */
+#define LIMIT_STORE_SID_CACHE		4096
+
+/*
+ * Seconds between attempts to reach a database server that went away,
+ * doubling from the first to the last. Hit: retries go on at the last,
+ * records wait in the spool (logged when it goes and when it is back).
+ */
+#define LIMIT_STORE_RETRY_MIN_S		1
+#define LIMIT_STORE_RETRY_MAX_S		30
+
+/*
+ * Rows of one multi-row statement to a server: parameters under the
+ * 65535 that MariaDB and PostgreSQL allow, bytes under MariaDB's default
+ * max_allowed_packet (16 MiB), uids per SELECT ... IN. Hit: the next rows
+ * go in another statement of the same transaction; nothing is lost.
+ */
+#define LIMIT_BULK_PARAMS		60000
+#define LIMIT_BULK_BYTES		(8u * 1024 * 1024)
+#define LIMIT_BULK_IDS			1000
+
+#if LIMIT_STORE_BATCH_UNITS < 1 || LIMIT_STORE_QUEUE_BYTES < 1
+#error "LIMIT_STORE_BATCH_UNITS and LIMIT_STORE_QUEUE_BYTES must be positive"
+#endif
+#if LIMIT_STORE_UNIT_BYTES > 0xffffffffu
+#error "LIMIT_STORE_UNIT_BYTES must fit the spool's 32-bit lengths"
+#endif
+#if LIMIT_BULK_PARAMS > 65535
+#error "LIMIT_BULK_PARAMS above what the servers allow"
+#endif
+#if LIMIT_STORE_RETRY_MIN_S < 1 || \
+    LIMIT_STORE_RETRY_MAX_S < LIMIT_STORE_RETRY_MIN_S
+#error "LIMIT_STORE_RETRY_* out of range"
+#endif
+
+/* ---- outputs --------------------------------------------------------- */
+
+/*
+ * Elements of a Zeek smtp.log path: the server, the client, one per
+ * Received header. Sized so that it is never hit: the Received headers
+ * kept are capped first (LIMIT_MIME_RECEIVED, MIME_EV_LIST_TOO_LONG).
+ */
+#define LIMIT_ZEEK_PATH			(LIMIT_MIME_RECEIVED + 2)
+
+#if LIMIT_ZEEK_PATH < LIMIT_MIME_RECEIVED + 2
+#error "LIMIT_ZEEK_PATH must hold every Received header kept"
+#endif
+
+/* ---- configuration file ---------------------------------------------- */
+
+/*
+ * Bytes of one line of the configuration file (-c), without its line
+ * end. Long enough for any URL or path a setting takes. Hit: the file is
+ * refused with an error naming the line, never cut (a cut password would
+ * fail far from its cause, a cut network list would silently shrink).
+ */
+#define LIMIT_CONFIG_LINE		4096
+
 #endif /* SMTPSNIFF_LIMITS_H */

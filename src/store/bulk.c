@@ -22,15 +22,9 @@
 #include <string.h>
 
 #include "bulk.h"
+#include "common/limits.h"
 #include "unit.h"
 
-/*
- * Under the 65535 parameters both servers allow, and a byte budget under
- * MariaDB's default max_allowed_packet (16 MiB).
- */
-#define BULK_PARAMS	60000
-#define BULK_BYTES	(8u << 20)
-#define BULK_IDS	1000	/* uids to a SELECT ... IN */
 
 struct bsess {
 	struct sql_val	 key[SESSION_KEY_N];
@@ -42,7 +36,7 @@ struct bsess {
 struct bmsg {
 	size_t		 sess;
 	struct sql_val	 v[MSG_NCOLS - 1];	/* without session_id */
-	struct ucur	 rest;			/* recipients, attachments */
+	struct cur	 rest;			/* recipients, attachments */
 	int64_t		 id;			/* -1: not new */
 	size_t		 next;			/* same key, SIZE_MAX: none */
 };
@@ -187,10 +181,10 @@ flush_rows(struct bulk *b, const char *head, unsigned ncols,
 	while (rc == 0 && r < nrows) {
 		/* As many rows as fit the parameter and byte budgets. */
 		for (k = 0, bytes = 0; r + k < nrows &&
-		    (k + 1) * ncols <= BULK_PARAMS; k++) {
+		    (k + 1) * ncols <= LIMIT_BULK_PARAMS; k++) {
 			for (c = 0; c < ncols; c++)
 				bytes += b->rows[(r + k) * ncols + c].n + 8;
-			if (k > 0 && bytes > BULK_BYTES)
+			if (k > 0 && bytes > LIMIT_BULK_BYTES)
 				break;
 		}
 		dbuf_reset(&b->sql);
@@ -248,34 +242,30 @@ new_msg_cb(void *arg, const struct sql_val *c, unsigned n)
 static int
 parse(struct bulk *b, const uint8_t *p, size_t len)
 {
-	struct ucur c = { p, p + len, false }, u;
+	struct cur c = cur_make(p, len), u;
 	struct sql_val key[SESSION_KEY_N];
-	uint32_t n;
+	struct span unit;
 	uint8_t kind;
 	size_t s;
 
-	while (c.p < c.end) {
-		n = (uint32_t)get_le(&c, 4);
-		if (c.bad || n > (size_t)(c.end - c.p))
+	while (c.len > 0) {
+		if (!cur_take_le32len(&c, &unit))
 			return -1;	/* our own framing: never */
-		if (n == 0) {		/* an empty unit (a spool file) */
+		u = cur_make(unit.p, unit.len);
+		kind = cur_u8(&u);
+		if (u.err) {		/* an empty unit (a spool file) */
 			b->malformed++;
 			continue;
 		}
-		kind = c.p[0];
-		u.p = c.p + 1;
-		u.end = c.p + n;
-		u.bad = false;
-		c.p += n;
 		if ((kind != UNIT_MESSAGE && kind != UNIT_SESSION) ||
-		    u_get(&u, key, SESSION_KEY_N) == -1 || key[0].null ||
-		    key[0].n >= 24) {
+		    unit_get(&u, key, SESSION_KEY_N) == -1 || key[0].null ||
+		    key[0].n >= LIMIT_STORE_UID) {
 			b->malformed++;
 			continue;
 		}
 		s = sess_find(b, key[0].p, key[0].n, key);
 		if (kind == UNIT_SESSION) {
-			if (u_get(&u, b->sess[s].end, SESSION_END_N) == -1) {
+			if (unit_get(&u, b->sess[s].end, SESSION_END_N) == -1) {
 				b->malformed++;
 				continue;
 			}
@@ -283,7 +273,7 @@ parse(struct bulk *b, const uint8_t *p, size_t len)
 			continue;
 		}
 		b->msg[b->nmsg].sess = s;
-		if (u_get(&u, b->msg[b->nmsg].v, MSG_NCOLS - 1) == -1 ||
+		if (unit_get(&u, b->msg[b->nmsg].v, MSG_NCOLS - 1) == -1 ||
 		    b->msg[b->nmsg].v[0].type != SQL_INT) {
 			b->malformed++;
 			continue;
@@ -384,7 +374,7 @@ write_sessions(struct bulk *b)
 static int
 read_session_ids(struct bulk *b)
 {
-	struct sql_val v[1 + BULK_IDS];
+	struct sql_val v[1 + LIMIT_BULK_IDS];
 	size_t i, k;
 
 	v[0] = sql_int(b->sensor_id);
@@ -393,7 +383,7 @@ read_session_ids(struct bulk *b)
 		dbuf_adds(&b->sql, "SELECT uid, id FROM sessions WHERE "
 		    "sensor_id = ? AND uid IN (?");
 		v[1] = b->sess[i].key[0];
-		for (k = 1; k < BULK_IDS && i + k < b->nsess; k++) {
+		for (k = 1; k < LIMIT_BULK_IDS && i + k < b->nsess; k++) {
 			dbuf_add(&b->sql, ", ?", 3);
 			v[1 + k] = b->sess[i + k].key[0];
 		}
@@ -437,7 +427,7 @@ static int
 write_parts(struct bulk *b, int pass)
 {
 	struct sql_val v[1 + RCPT_N], cnt;
-	struct ucur *c;
+	struct cur *c;
 	size_t i;
 	int64_t k;
 
@@ -445,14 +435,14 @@ write_parts(struct bulk *b, int pass)
 		if (b->msg[i].id < 0)
 			continue;
 		c = &b->msg[i].rest;	/* pass 1 goes on where 0 ended */
-		if (u_get(c, &cnt, 1) == -1 || cnt.type != SQL_INT) {
+		if (unit_get(c, &cnt, 1) == -1 || cnt.type != SQL_INT) {
 			b->malformed++;
 			b->msg[i].id = -1;
 			continue;
 		}
 		v[0] = sql_int(b->msg[i].id);
 		for (k = 0; k < cnt.i; k++) {
-			if (u_get(c, &v[1], pass == 0 ? RCPT_N : ATT_N) ==
+			if (unit_get(c, &v[1], pass == 0 ? RCPT_N : ATT_N) ==
 			    -1) {
 				b->malformed++;
 				b->msg[i].id = -1;

@@ -33,6 +33,13 @@ struct store_stats {
 	uint64_t	 replayed;
 	uint64_t	 lost;
 	uint64_t	 pending;
+	/*
+	 * Caps hit (common/limits.h), nothing lost: commits forced by the
+	 * batch's unit or byte cap, and waits of the reader for the writer
+	 * at the queue's cap (back-pressure).
+	 */
+	uint64_t	 commits_full;
+	uint64_t	 queue_waits;
 };
 
 struct store;
