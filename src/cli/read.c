@@ -136,7 +136,9 @@ usage(FILE *fp)
 	    "  Read pcap/pcapng files (or directories of them, in name order)\n"
 	    "  as one capture and write one record per SMTP transaction.\n"
 	    "  -o SPEC      sqlite:PATH (database, the default:\n"
-	    "               sqlite:smtpsniff.db), mysql://USER@HOST[:PORT]/DB,\n"
+	    "               sqlite:smtpsniff.db),\n"
+	    "               mysql://USER[:PASS]@HOST[:PORT]/DB (percent-encoded,\n"
+	    "               [IPv6] hosts),\n"
 	    "               postgresql://USER@HOST[:PORT]/DB (password from\n"
 	    "               SMTPSNIFF_DB_PASSWORD), json:PATH (native records),\n"
 	    "               zeek:PATH (Zeek smtp.log JSON), eve:PATH (Suricata\n"
@@ -324,9 +326,11 @@ cli_read(int argc, char **argv)
 		if (sum.store && !quiet)
 			fprintf(stderr, "  store %s: written %" PRIu64
 			    " spooled %" PRIu64 " replayed %" PRIu64
-			    " pending %" PRIu64 " lost %" PRIu64 "\n",
-			    sum.name, sum.st.written, sum.st.spooled,
-			    sum.st.replayed, sum.st.pending, sum.st.lost);
+			    " pending %" PRIu64 " lost %" PRIu64
+			    " commits_full %" PRIu64 " queue_waits %" PRIu64
+			    "\n", sum.name, sum.st.written, sum.st.spooled,
+			    sum.st.replayed, sum.st.pending, sum.st.lost,
+			    sum.st.commits_full, sum.st.queue_waits);
 	}
 	if (session_stage_get_stats(stage)->alloc_failures > 0) {
 		log_warnx("%" PRIu64 " SMTP sessions not followed: out of "
