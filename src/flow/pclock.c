@@ -9,6 +9,9 @@
 
 #include "flow/pclock.h"
 
+/* Far enough from UINT64_MAX that now + jump_ns never wraps. */
+#define PCLOCK_MAX	(UINT64_MAX / 2)
+
 void
 pclock_init(struct pclock *c)
 {
@@ -21,9 +24,13 @@ pclock_init(struct pclock *c)
 static uint64_t
 on_scale(const struct pclock *c, uint64_t ts)
 {
-	if (c->offset >= 0)
-		return ts + (uint64_t)c->offset;
-	return ts > (uint64_t)-c->offset ? ts - (uint64_t)-c->offset : 0;
+	uint64_t t;
+
+	/* Saturating: a capture of nonsense times must not wrap. */
+	if (__builtin_add_overflow(ts, c->offset, &t) ||
+	    t > PCLOCK_MAX)
+		t = PCLOCK_MAX;
+	return t;
 }
 
 /* The far packets held so far were strays. */
@@ -73,7 +80,9 @@ pclock_admit(struct pclock *c, uint64_t ts)
 		c->st.jumps_ahead++;
 	} else {
 		/* The clock stays monotonic: packet time is shifted. */
-		c->offset += (int64_t)(c->now - t);
+		if (__builtin_add_overflow(c->offset, c->now - t,
+		    &c->offset))
+			c->offset = PCLOCK_MAX;
 		c->st.jumps_back++;
 	}
 	c->pend_dir = 0;

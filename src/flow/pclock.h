@@ -31,7 +31,7 @@ struct pclock_stats {
 
 struct pclock {
 	uint64_t	now;		/* ns, never goes back */
-	int64_t		offset;		/* added to packet time (jumps back) */
+	uint64_t	offset;		/* added to packet time (jumps back) */
 	bool		started;
 	int		pend_dir;	/* +1 ahead, -1 behind, 0 none */
 	uint64_t	pend_last;	/* the last far packet, clock time */
