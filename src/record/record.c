@@ -1071,11 +1071,11 @@ record_session_get_info(const struct record_session *rs,
 	 * those of transactions still in flight, and those that belong to
 	 * no transaction (a session that carried none has only these).
 	 */
-	for (i = 0; i < SMTP_EV_MAX; i++) {
+	for (i = 0; i < SMTP_EV_MAX; i++)
 		info->events[i] = rs->all_events[i] + rs->loose_events[i];
-		for (k = 0; k < rs->ntx; k++)
+	for (k = 0; k < rs->ntx; k++)
+		for (i = 0; i < SMTP_EV_MAX; i++)
 			info->events[i] += rs->tx[k]->events[i];
-	}
 }
 
 bool

@@ -398,14 +398,16 @@ start_data(struct smtp_session *s)
 static void
 emit(struct smtp_session *s, const uint8_t *p, size_t n)
 {
+	struct cur c = cur_make(p, n);
+
 	if (n == 0)
 		return;
 	if (n >= 2) {
-		s->last[0] = p[n - 2];
-		s->last[1] = p[n - 1];
+		s->last[0] = (uint8_t)cur_peek_at(&c, n - 2);
+		s->last[1] = (uint8_t)cur_peek_at(&c, n - 1);
 	} else {
 		s->last[0] = s->last[1];
-		s->last[1] = p[0];
+		s->last[1] = (uint8_t)cur_peek(&c);
 	}
 	s->ops.on_data(s->arg, p, n);
 }
@@ -431,25 +433,28 @@ end_data(struct smtp_session *s)
 static size_t
 data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 {
-	size_t i = 0, start = 0, j;
-	const uint8_t *dot;
+	struct cur w = cur_make(p, n), r;
+	size_t i = 0, start = 0, j, k;
 	uint8_t b1, b2;
+	int b;
 
 	while (i < n) {
 		switch (s->ds) {
 		case DS_MID:
 		case DS_BOL:
-			dot = memchr(p + i, '.', n - i);
-			if (dot == NULL) {
+			r = w;
+			(void)cur_skip(&r, i);
+			if ((k = cur_find(&r, '.')) == r.len) {
 				emit(s, p + start, n - start);
 				s->ds = DS_MID;
 				return n;
 			}
-			j = (size_t)(dot - p);
+			j = i + k;
 			/* The two bytes before the dot, from here or before. */
-			b1 = j >= 1 ? p[j - 1] : s->last[1];
-			b2 = j >= 2 ? p[j - 2] : (j == 1 ? s->last[1] :
-			    s->last[0]);
+			b1 = j >= 1 ? (uint8_t)cur_peek_at(&w, j - 1) :
+			    s->last[1];
+			b2 = j >= 2 ? (uint8_t)cur_peek_at(&w, j - 2) :
+			    (j == 1 ? s->last[1] : s->last[0]);
 			if (b1 != '\n') {
 				i = j + 1;	/* a dot inside a line */
 				break;
@@ -463,13 +468,14 @@ data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 			start = i;
 			break;
 		case DS_DOT:
-			if (p[i] == '\r') {
+			b = cur_peek_at(&w, i);
+			if (b == '\r') {
 				s->ds = DS_DOT_CR;
 				s->last[0] = '.';
 				s->last[1] = '\r';
 				i++;
 				start = i;
-			} else if (p[i] == '\n') {
+			} else if (b == '\n') {
 				/* ".<LF>": a line of "." ended by a bare LF. */
 				event(s, SMTP_EV_SMUGGLING_DOT, SMTP_C2S);
 				s->ds = DS_MID;	/* the stuffed dot is dropped */
@@ -478,11 +484,12 @@ data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 			}
 			break;
 		case DS_DOT_CR:
-			if (p[i] == '\n' && s->bol_crlf) {
+			b = cur_peek_at(&w, i);
+			if (b == '\n' && s->bol_crlf) {
 				end_data(s);
 				return i + 1;
 			}
-			if (p[i] == '\n')
+			if (b == '\n')
 				event(s, SMTP_EV_SMUGGLING_DOT, SMTP_C2S);
 			emit(s, (const uint8_t *)"\r", 1);
 			s->ds = DS_MID;
@@ -545,7 +552,9 @@ hold_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 static bool
 has_nul(struct span l)
 {
-	return memchr(l.p, '\0', l.len) != NULL;
+	struct cur c = cur_make(l.p, l.len);
+
+	return cur_find(&c, '\0') < l.len;
 }
 
 static enum auth_kind
@@ -574,7 +583,8 @@ auth_response(struct smtp_session *s, struct span b64)
 {
 	uint8_t buf[LIMIT_SMTP_AUTH_RESPONSE];
 	struct span user = { buf, 0 };
-	const uint8_t *nul;
+	struct cur c;
+	size_t k;
 	int n;
 
 	if (s->ops.on_auth_user == NULL || s->auth_resp++ != 0 ||
@@ -586,23 +596,22 @@ auth_response(struct smtp_session *s, struct span b64)
 	}
 	if ((n = base64_decode(b64.p, b64.len, buf, sizeof(buf))) <= 0)
 		goto done;
-	user.len = (size_t)n;
+	c = cur_make(buf, (size_t)n);
 	switch (s->auth_kind) {
 	case AUTH_PLAIN:
 		/* authzid NUL authcid NUL passwd: the authcid. */
-		if ((nul = memchr(buf, '\0', user.len)) == NULL)
+		if ((k = cur_find(&c, '\0')) == c.len)
 			goto done;
-		user.p = nul + 1;
-		user.len = (size_t)n - (size_t)(user.p - buf);
-		if ((nul = memchr(user.p, '\0', user.len)) == NULL)
+		(void)cur_skip(&c, k + 1);
+		if ((k = cur_find(&c, '\0')) == c.len)
 			goto done;
-		user.len = (size_t)(nul - user.p);
+		(void)cur_take(&c, k, &user);
 		break;
 	case AUTH_CRAM_MD5:
-		if ((nul = memchr(buf, ' ', user.len)) != NULL)
-			user.len = (size_t)(nul - buf);
+		(void)cur_take(&c, cur_find(&c, ' '), &user);
 		break;
 	default:
+		user = cur_rest(&c);
 		break;
 	}
 	if (user.len > 0)
@@ -680,10 +689,13 @@ client_line(struct smtp_session *s, struct span line, bool crlf)
 		s->auth_len = 0;
 		if (c.arg.len > c.auth_mech.len + 1) {
 			/* RFC 4954 §4: an initial response after the name. */
-			struct span ir = { c.arg.p + c.auth_mech.len + 1,
-			    c.arg.len - c.auth_mech.len - 1 };
+			struct cur a = cur_make(c.arg.p, c.arg.len);
+			struct span ir;
 
-			if (!(ir.len == 1 && ir.p[0] == '='))
+			(void)cur_skip(&a, c.auth_mech.len + 1);
+			ir = cur_rest(&a);
+
+			if (!(ir.len == 1 && span_last(ir) == '='))
 				auth_response(s, ir);
 			else
 				s->auth_resp++;
@@ -1250,15 +1262,13 @@ smtp_session_end(struct smtp_session *s)
 bool
 smtp_looks_like(enum smtp_dir dir, const uint8_t *p, size_t n)
 {
-	struct span line = { p, n };
+	struct cur in = cur_make(p, n);
+	struct span line = { p, cur_find(&in, '\n') };
 	struct smtp_cmd c;
 	uint16_t code;
 	bool more;
 	struct span text;
-	const uint8_t *lf = memchr(p, '\n', n);
 
-	if (lf != NULL)
-		line.len = (size_t)(lf - p);
 	if (dir == SMTP_S2C)
 		return smtp_reply_line(line, &code, &more, &text) &&
 		    code == 220;
