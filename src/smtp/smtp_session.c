@@ -5,11 +5,14 @@
  * for the reply to DATA (a conforming client sends nothing then, RFC 2920
  * §3.1; bytes that come anyway are held), the message (dot-unstuffed, up
  * to CRLF "." CRLF, RFC 5321 §4.5.2), a BDAT chunk (RFC 3030: counted
- * bytes, no unstuffing), or TLS (nothing parsed after STARTTLS got 220,
- * RFC 3207 §4). The server direction is reply lines. Every command goes
- * into a queue of pending commands; each final reply answers the oldest
- * (RFC 2920 §3.2: replies come in command order), which is what makes
- * PIPELINING work whatever the packet interleaving.
+ * bytes, no unstuffing), or TLS (nothing parsed once the client's bytes
+ * after STARTTLS's 220 are a TLS record, RFC 3207 §4; bytes that are not
+ * go on as clear text). The server direction is reply lines. Every
+ * command goes into a queue of pending commands; each final reply
+ * answers the oldest (RFC 2920 §3.2: replies come in command order),
+ * which is what makes PIPELINING work whatever the packet interleaving,
+ * except the greeting, which answers the connection (RFC 5321 §3.1) even
+ * when the client spoke first.
  *
  * It never stores or reports AUTH continuation lines (RFC 4954 §4): they
  * are skipped up to their LF without being copied.
@@ -1077,7 +1080,8 @@ feed_c2s(struct smtp_session *s, const uint8_t *p, size_t n)
 					break;
 				}
 				if (!s->no_probe && (s->starttls_sent ||
-				    s->tls_wait || !s->any_cmd)) {
+				    s->tls_wait || !s->any_cmd ||
+				    s->nprobe > 0)) {
 					/* After STARTTLS, or implicit TLS. */
 					switch (probe_c2s(s, p, n)) {
 					case TLS_YES:
@@ -1088,8 +1092,15 @@ feed_c2s(struct smtp_session *s, const uint8_t *p, size_t n)
 					case TLS_NO:
 						break;
 					}
-					if (s->tls_wait)
+					/*
+					 * Not TLS. The server bytes held are
+					 * parsed first (they came first), and
+					 * what they do is looked at again.
+					 */
+					if (s->tls_wait) {
 						not_tls(s);
+						continue;
+					}
 					if (s->nprobe > 0) {
 						probe_refeed(s);
 						continue;
