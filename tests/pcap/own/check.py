@@ -106,6 +106,9 @@ def main():
             for a in tx.get("anomalies_include", []):
                 check(case, f"{label} anomaly {a}", True,
                       a in r.get("anomalies", []))
+            for a in tx.get("anomalies_exclude", []):
+                check(case, f"{label} no anomaly {a}", False,
+                      a in r.get("anomalies", []))
         # Secrets appear in no output, even with user names asked for.
         raw_users, _ = read(binary, os.path.join(HERE, case, "input.pcap"),
                             "--auth-user")

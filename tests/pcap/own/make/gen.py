@@ -1178,6 +1178,40 @@ def case_starttls_plain(out):
                  "anomaly starttls_not_tls), not hidden behind a status tls record. " + SIZE_NOTE)
 
 
+def case_overlong_line(out):
+    h = Recorder()
+    c = start_aiosmtpd(h)
+    msg, facts = M.plain_message("After a long line", "long@client.own.test", "bob@own.test",
+                                 "<long.0001@client.own.test>", ["The NOOP before was 6000 bytes."])
+    cap = Capture(os.path.join(out, "input.pcap"))
+    try:
+        sock = raw_client("127.0.1.25")
+        codes = reply_codes(read_replies(sock, 1))
+        for line in (b"EHLO " + CLIENT_NAME.encode(), b"NOOP " + b"x" * 6000,
+                     b"MAIL FROM:<long@client.own.test>", b"RCPT TO:<bob@own.test>", b"DATA"):
+            sock.sendall(line + b"\r\n")
+            codes += reply_codes(read_replies(sock, 1))
+        sock.sendall(msg + b".\r\n")
+        codes += reply_codes(read_replies(sock, 1))
+        sock.sendall(b"QUIT\r\n")
+        codes += reply_codes(read_replies(sock, 1))
+        sock.close()
+    finally:
+        cap.stop()
+        c.stop()
+    log(codes)
+    assert codes == [220, 250, 500, 250, 250, 354, 250, 221], codes
+    assert len(h.messages) == 1 and h.messages[0]["content"] == msg
+    write_expect(out, [record(CLIENT_NAME, "long@client.own.test", [("bob@own.test", 250)], "accepted",
+                              len(msg), facts, anomalies_include=["command_too_long"],
+                              anomalies_exclude=["bare_lf"])],
+                 "Client a Python socket (127.0.1.25), server aiosmtpd 1.4. After EHLO the client "
+                 "sends NOOP with a 6000-byte argument, ended CRLF (aiosmtpd: 500 Command line too "
+                 "long), then one ordinary transaction. The long line is past LIMIT_SMTP_LINE: "
+                 "command_too_long, but its CR was there, only beyond the cap: no bare_lf. "
+                 + SIZE_NOTE)
+
+
 CASES = {
     "rcpt-rejections": case_rcpt_rejections,
     "auth-success": case_auth_success,
@@ -1194,6 +1228,7 @@ CASES = {
     "pregreet": case_pregreet,
     "ehlo-pipelined": case_ehlo_pipelined,
     "starttls-plain": case_starttls_plain,
+    "overlong-line": case_overlong_line,
 }
 
 

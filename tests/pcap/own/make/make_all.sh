@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE=1
 
 LIVE="rcpt-rejections auth-success auth-failure bdat attachments rfc2231-filename dot-stuffing
       forwarded-message multi-transaction starttls ipv6 pipelining
-      pregreet ehlo-pipelined starttls-plain"
+      pregreet ehlo-pipelined starttls-plain overlong-line"
 DERIVED="vlan qinq reordered-duplicated"
 
 need() {
