@@ -190,6 +190,31 @@
  */
 #define LIMIT_PROBE_TUNNELS		2
 
+/*
+ * Bytes kept of the mechanism list of an EHLO reply's AUTH line (RFC 4954
+ * §3: "AUTH PLAIN LOGIN ..."); real lists are under 100. Hit: the list is
+ * cut here, SMTP_EV_AUTH_MECHS_TOO_LONG counted.
+ */
+#define LIMIT_SMTP_AUTH_MECHS		256
+
+/*
+ * Bytes of the first AUTH response kept to decode the user name, and of
+ * its decoded form (only when user names are asked for). RFC 4954 §4
+ * allows 12288 for the whole line, but a PLAIN, LOGIN or CRAM-MD5 first
+ * response with a sane name and password is far shorter. Hit: no user
+ * name is taken from it, SMTP_EV_AUTH_RESPONSE_TOO_LONG counted.
+ */
+#define LIMIT_SMTP_AUTH_RESPONSE	512
+
+/*
+ * Server bytes held after STARTTLS got its 220, until the client's next
+ * bytes say whether TLS follows (RFC 3207 §4: a TLS server waits for the
+ * ClientHello, so a conforming server sends nothing then). Hit: the
+ * server decides: TLS if its bytes are a TLS record, else clear text
+ * (SMTP_EV_STARTTLS_NOT_TLS).
+ */
+#define LIMIT_SMTP_TLS_HOLD		(16u * 1024)
+
 #if LIMIT_VLAN_TAGS < 1 || LIMIT_VLAN_TAGS > 8
 #error "LIMIT_VLAN_TAGS out of range"
 #endif
