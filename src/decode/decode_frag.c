@@ -49,7 +49,8 @@ struct frag_dgram {
 struct frag_table {
 	struct siphash_key	 key;
 	struct frag_dgram	*slot;		/* LIMIT_FRAG_DATAGRAMS */
-	struct frag_dgram	*free;
+	size_t			 nslots;	/* ever used: the rest untouched */
+	struct frag_dgram	*free;		/* released, below nslots */
 	struct frag_dgram	*head;		/* oldest in use */
 	struct frag_dgram	*tail;
 	struct frag_dgram	**bucket;
@@ -62,14 +63,13 @@ struct frag_table {
 
 /*
  * A table keyed with key. Slots are allocated here (calloc: pages the
- * kernel maps only when touched), fragment pages when first needed.
- * NULL on ENOMEM.
+ * kernel maps only when touched, and slots are touched in order as they
+ * are first needed), fragment pages when first needed. NULL on ENOMEM.
  */
 struct frag_table *
 frag_table_new(const struct siphash_key *key)
 {
 	struct frag_table *t;
-	size_t i;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
@@ -83,10 +83,6 @@ frag_table_new(const struct siphash_key *key)
 		frag_table_free(t);
 		return NULL;
 	}
-	for (i = LIMIT_FRAG_DATAGRAMS; i > 0; i--) {
-		t->slot[i - 1].next = t->free;
-		t->free = &t->slot[i - 1];
-	}
 	return t;
 }
 
@@ -97,7 +93,7 @@ frag_table_free(struct frag_table *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; t->slot != NULL && i < LIMIT_FRAG_DATAGRAMS; i++)
+	for (i = 0; i < t->nslots; i++)
 		for (k = 0; k < FRAG_PAGES; k++)
 			free(t->slot[i].page[k]);
 	for (i = 0; i < t->npool; i++)
@@ -204,6 +200,8 @@ lookup(struct frag_table *t, struct decode_stats *st, const struct pkt *h,
 	for (g = t->bucket[hash & (t->nbuckets - 1)]; g != NULL; g = g->hnext)
 		if (g->hash == hash && same_dgram(g, h, proto, id))
 			return g;
+	if (t->free == NULL && t->nslots < LIMIT_FRAG_DATAGRAMS)
+		t->free = &t->slot[t->nslots++];	/* next is NULL */
 	if (t->free == NULL)
 		evict_oldest(t, st, NULL);	/* LIMIT_FRAG_DATAGRAMS */
 	g = t->free;
