@@ -5,7 +5,8 @@
 # and N crafted so that all share one bucket under the unkeyed flow hash
 # of d9ac6d7 and before (bench/hashflood_gen.py). Times `flows` and
 # `read -o json:/dev/null` on both, best of REPS, and prints the ratio
-# crafted/random (target: at most 1.3). With BEFORE_SMTPSNIFF (a binary
+# crafted/random (target: at most 1.3), of wall and of CPU (user+sys, GNU
+# time: steadier on a shared machine). With BEFORE_SMTPSNIFF (a binary
 # built from d9ac6d7, say) its figures are printed too, for the "before".
 #
 # Environment: N (default 50000), REPS (default 3), OUT (where the two
@@ -24,32 +25,32 @@ for mode in random crafted; do
   [[ -s $f ]] || /usr/bin/python3 "$here/hashflood_gen.py" "$mode" "$n" "$f"
 done
 
-best() {	# best BIN ARGS...: best wall seconds of REPS runs
-  local b='' t0 t1 t i
+best() {	# best BIN ARGS...: "WALL CPU", each the best of REPS runs
+  local bw='' bc='' w c i
   for ((i = 0; i < reps; i++)); do
-    t0=$EPOCHREALTIME
-    "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
-    t1=$EPOCHREALTIME
-    t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    if [[ -z $b ]] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then
-      b=$t
-    fi
+    /usr/bin/time -f '%e %U %S' -o "$out/.time" "$@" >/dev/null 2>&1 ||
+      { echo "failed: $*" >&2; exit 1; }
+    read -r w c < <(awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$out/.time")
+    if [[ -z $bw ]] || awk -v a="$w" -v b="$bw" 'BEGIN { exit !(a < b) }'; then bw=$w; fi
+    if [[ -z $bc ]] || awk -v a="$c" -v b="$bc" 'BEGIN { exit !(a < b) }'; then bc=$c; fi
   done
-  echo "$b"
+  echo "$bw $bc"
 }
 
 report() {	# report LABEL BIN
-  local label=$1 b=$2 cmd r c
+  local label=$1 b=$2 cmd rw rc cw cc
   for cmd in flows read; do
     if [[ $cmd == flows ]]; then
-      r=$(best "$b" flows -q "$out/hashflood-random-$n.pcap")
-      c=$(best "$b" flows -q "$out/hashflood-crafted-$n.pcap")
+      read -r rw rc < <(best "$b" flows -q "$out/hashflood-random-$n.pcap")
+      read -r cw cc < <(best "$b" flows -q "$out/hashflood-crafted-$n.pcap")
     else
-      r=$(best "$b" read -q -o json:/dev/null "$out/hashflood-random-$n.pcap")
-      c=$(best "$b" read -q -o json:/dev/null "$out/hashflood-crafted-$n.pcap")
+      read -r rw rc < <(best "$b" read -q -o json:/dev/null "$out/hashflood-random-$n.pcap")
+      read -r cw cc < <(best "$b" read -q -o json:/dev/null "$out/hashflood-crafted-$n.pcap")
     fi
-    printf '%-8s %-6s random %8.3f s  crafted %8.3f s  crafted/random %6.2f\n' \
-      "$label" "$cmd" "$r" "$c" "$(awk -v a="$c" -v b="$r" 'BEGIN { print a / b }')"
+    printf '%-7s %-6s random %6.2f s (cpu %6.2f)  crafted %6.2f s (cpu %6.2f)  crafted/random: wall %6.2f cpu %6.2f\n' \
+      "$label" "$cmd" "$rw" "$rc" "$cw" "$cc" \
+      "$(awk -v a="$cw" -v b="$rw" 'BEGIN { print a / b }')" \
+      "$(awk -v a="$cc" -v b="$rc" 'BEGIN { print (b > 0 ? a / b : 0) }')"
   done
 }
 
