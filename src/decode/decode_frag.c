@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "decode_int.h"
 
 #define FRAG_MAX_LEN	65535u		/* an IP datagram's payload */
@@ -49,7 +50,7 @@ struct frag_dgram {
 struct frag_table {
 	struct siphash_key	 key;
 	struct frag_dgram	*slot;		/* LIMIT_FRAG_DATAGRAMS */
-	size_t			 nslots;	/* ever used: the rest untouched */
+	size_t			 nslots;	/* taken so far, in order */
 	struct frag_dgram	*free;		/* released, below nslots */
 	struct frag_dgram	*head;		/* oldest in use */
 	struct frag_dgram	*tail;
@@ -61,10 +62,18 @@ struct frag_table {
 	uint8_t			*out;		/* the datagram handed out */
 };
 
+/* What a table holds before any fragment: itself, buckets, out. */
+static size_t
+charged_base(const struct frag_table *t)
+{
+	return sizeof(*t) + t->nbuckets * sizeof(*t->bucket) + FRAG_MAX_LEN;
+}
+
 /*
  * A table keyed with key. Slots are allocated here (calloc: pages the
  * kernel maps only when touched, and slots are touched in order as they
- * are first needed), fragment pages when first needed. NULL on ENOMEM.
+ * are first needed), fragment pages when first needed. What is touched
+ * is charged to the memory budget (MEM_FRAGMENTS). NULL on ENOMEM.
  */
 struct frag_table *
 frag_table_new(const struct siphash_key *key)
@@ -83,6 +92,7 @@ frag_table_new(const struct siphash_key *key)
 		frag_table_free(t);
 		return NULL;
 	}
+	mem_charge(MEM_FRAGMENTS, charged_base(t));
 	return t;
 }
 
@@ -93,6 +103,9 @@ frag_table_free(struct frag_table *t)
 
 	if (t == NULL)
 		return;
+	if (t->out != NULL)	/* charged: see frag_table_new() */
+		mem_uncharge(MEM_FRAGMENTS, charged_base(t) +
+		    t->nslots * sizeof(*t->slot) + t->pages * FRAG_PAGE);
 	for (i = 0; i < t->nslots; i++)
 		for (k = 0; k < FRAG_PAGES; k++)
 			free(t->slot[i].page[k]);
@@ -200,8 +213,10 @@ lookup(struct frag_table *t, struct decode_stats *st, const struct pkt *h,
 	for (g = t->bucket[hash & (t->nbuckets - 1)]; g != NULL; g = g->hnext)
 		if (g->hash == hash && same_dgram(g, h, proto, id))
 			return g;
-	if (t->free == NULL && t->nslots < LIMIT_FRAG_DATAGRAMS)
+	if (t->free == NULL && t->nslots < LIMIT_FRAG_DATAGRAMS) {
 		t->free = &t->slot[t->nslots++];	/* next is NULL */
+		mem_charge(MEM_FRAGMENTS, sizeof(*t->slot));
+	}
 	if (t->free == NULL)
 		evict_oldest(t, st, NULL);	/* LIMIT_FRAG_DATAGRAMS */
 	g = t->free;
@@ -253,6 +268,7 @@ page_of(struct frag_table *t, struct decode_stats *st, struct frag_dgram *g,
 		if ((*pg = malloc(FRAG_PAGE)) == NULL)
 			return NULL;
 		t->pages++;
+		mem_charge(MEM_FRAGMENTS, FRAG_PAGE);
 	}
 	return *pg;
 }
@@ -305,7 +321,7 @@ frag_table_add(struct frag_table *t, struct decode_stats *st,
 			overlap = true;
 			continue;
 		}
-		/* Copy this block (never across pages); the last may be short. */
+		/* Copy it (never across pages); the last block may be short. */
 		if ((pg = page_of(t, st, g, b * 8)) == NULL) {
 			release(t, g);
 			return 0;	/* no memory: the datagram is lost */

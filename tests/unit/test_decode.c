@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "pktbuild.h"
 
 static uint8_t frame[70000];
@@ -523,6 +524,7 @@ test_frag_memory_limit_evicts_oldest(void **state)
 	struct pkt p;
 	char src[32];
 	uint32_t id = 0;
+	struct mem_stats ms;
 
 	assert_non_null(d);
 	for (i = 0; i < sizeof(payload); i++)
@@ -538,6 +540,10 @@ test_frag_memory_limit_evicts_oldest(void **state)
 	}
 	assert_in_range(decoder_stats(d)->frag_evicted, held - held / 4,
 	    held + 1);
+	/* The pages are charged to the budget, within the cap. */
+	mem_get_stats(&ms);
+	assert_in_range(ms.layer_used[MEM_FRAGMENTS],
+	    LIMIT_FRAG_MEMORY * 9 / 10, LIMIT_FRAG_MEMORY + 2 * 1024 * 1024);
 	id = (uint32_t)(2 * held);
 	n = pb_build_frag(frame, sizeof(frame), &pb, 1, 2, id);
 	cp.caplen = cp.wirelen = (uint32_t)n;
@@ -546,6 +552,8 @@ test_frag_memory_limit_evicts_oldest(void **state)
 	assert_int_equal(p.payload.len, sizeof(payload));
 	assert_memory_equal(p.payload.p, payload, sizeof(payload));
 	decoder_free(d);
+	mem_get_stats(&ms);
+	assert_int_equal(ms.layer_used[MEM_FRAGMENTS], 0);
 }
 
 int

@@ -149,7 +149,8 @@ main(void)
 		cmocka_unit_test(test_siphash13_matches_cpython),
 		cmocka_unit_test(test_every_key_bit_changes_the_hash),
 		cmocka_unit_test(test_key_parse_takes_32_hex_digits_only),
-		cmocka_unit_test(test_process_key_comes_from_the_environment_once),
+		cmocka_unit_test(
+		    test_process_key_comes_from_the_environment_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
