@@ -25,13 +25,16 @@
 
 /*
  * Datagrams being reassembled from fragments at once (IPv4 and IPv6
- * together). Hit: the oldest datagram is dropped (counted as frag_evicted).
+ * together), each with about 1.3 KB of bookkeeping besides its bytes.
+ * Hit: the oldest datagram is dropped (counted as frag_evicted).
  */
 #define LIMIT_FRAG_DATAGRAMS		1024
 
 /*
- * Bytes held by all datagrams under reassembly. Each datagram reserves the
- * 64 KiB an IP datagram can reach, so this is about 64 of them at once.
+ * Bytes held by all datagrams under reassembly. A datagram holds only
+ * the 2 KiB pages its fragments have reached (a 3 KB datagram cut at
+ * Ethernet's MTU holds 2), so all LIMIT_FRAG_DATAGRAMS fit unless they are
+ * large; 64 KiB ones (the most IP allows) fit 64 at once.
  * Hit: as for LIMIT_FRAG_DATAGRAMS.
  */
 #define LIMIT_FRAG_MEMORY		(4u * 1024 * 1024)
@@ -217,6 +220,9 @@
 
 #if LIMIT_VLAN_TAGS < 1 || LIMIT_VLAN_TAGS > 8
 #error "LIMIT_VLAN_TAGS out of range"
+#endif
+#if LIMIT_FRAG_DATAGRAMS < 1 || LIMIT_FRAG_MEMORY < 65536
+#error "LIMIT_FRAG_DATAGRAMS or LIMIT_FRAG_MEMORY out of range"
 #endif
 #if LIMIT_FLOWS < 16
 #error "LIMIT_FLOWS too small"

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "common/limits.h"
+#include "common/siphash.h"
 #include "decode/decode.h"
 #include "flow/pclock.h"
 
@@ -83,7 +84,13 @@ struct flow_config {
 	uint32_t	timeout_short_s;
 	uint32_t	linger_s;
 	uint32_t	reset_linger_s;
-	uint64_t	hash_seed;
+	/*
+	 * The key of the table's hash (SipHash-1-3), so that no one can aim
+	 * connections at one bucket. flow_config_default() gives the
+	 * process key; tests may set their own. No output depends on it.
+	 */
+	struct siphash_key hash_key;
+	bool		hash_keyed;	/* false: flow_table_new() refuses */
 	/* Ports that mark the server when no SYN shows who opened. */
 	const uint16_t	*server_ports;
 	size_t		nserver_ports;
@@ -105,11 +112,12 @@ struct flow_table_stats {
 	uint64_t	retrans_bytes;
 	uint64_t	overlap_mismatch;
 	struct pclock_stats clock;	/* far packet times: jumps, strays */
+	uint64_t	chain_max;	/* longest bucket chain a lookup walked */
 };
 
 struct flow_table;
 
-void		 flow_config_default(struct flow_config *);
+int		 flow_config_default(struct flow_config *);
 struct flow_table *flow_table_new(const struct flow_config *,
 		    const struct flow_ops *, void *arg);
 void		 flow_table_free(struct flow_table *);

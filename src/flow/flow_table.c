@@ -2,17 +2,22 @@
  * flow_table.c: connections by key (the original design's "flux" hash)
  * and by last activity (its "TimeFlux"): three queues, each ordered by last
  * activity and each with one timeout, so expiry only ever looks at heads.
- * The hash is seeded and symmetric (the key is sorted, so both directions
- * find the same entry). Flow storage comes from a pool that grows in chunks
- * up to LIMIT_FLOWS and is reused: no allocation per packet.
+ * The hash is SipHash-1-3 under a key drawn at start, so that no one can
+ * aim connections at one bucket (hash flooding), and symmetric: the key
+ * is sorted, so both directions find the same entry. Nothing that comes
+ * out depends on the hash: every walk is in order of activity, never of
+ * buckets. Flow storage comes from a pool that grows in chunks up to
+ * LIMIT_FLOWS and is reused: no allocation per packet.
  *
  * A connection that ended stays in the table for LIMIT_TCP_LINGER_S
  * ("linger"), so that its late ACKs and retransmissions do not start a
  * bogus mid-stream connection; a new SYN on its key starts a new one.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "flow_int.h"
 
 #define FLOW_CHUNK	1024
@@ -22,9 +27,16 @@
 
 static const uint16_t default_server_ports[] = { 25, 465, 587, 2525 };
 
-void
+/*
+ * The defaults: limits.h's caps, the default server ports and the process
+ * hash key. 0, or -1 if no key could be drawn (said with log_warnx; the
+ * config is then refused by flow_table_new()).
+ */
+int
 flow_config_default(struct flow_config *c)
 {
+	char err[ERRBUF_SIZE];
+
 	memset(c, 0, sizeof(*c));
 	c->max_flows = LIMIT_FLOWS;
 	c->stream_ooo_bytes = LIMIT_STREAM_OOO_BYTES;
@@ -33,15 +45,21 @@ flow_config_default(struct flow_config *c)
 	c->timeout_short_s = LIMIT_TCP_TIMEOUT_SHORT_S;
 	c->linger_s = LIMIT_TCP_LINGER_S;
 	c->reset_linger_s = LIMIT_TCP_RESET_LINGER_S;
-	c->hash_seed = 0x9e3779b97f4a7c15ull;
 	c->server_ports = default_server_ports;
 	c->nserver_ports = sizeof(default_server_ports) /
 	    sizeof(default_server_ports[0]);
+	if (siphash_key_process(&c->hash_key, err) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	c->hash_keyed = true;
+	return 0;
 }
 
 /*
  * Create a table. ops and arg receive every connection's data; cfg is
- * copied (server_ports must outlive the table). NULL on ENOMEM.
+ * copied (server_ports must outlive the table). NULL on ENOMEM, or if cfg
+ * has no hash key.
  */
 struct flow_table *
 flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
@@ -50,7 +68,7 @@ flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
 	struct flow_table *t;
 	size_t n = FLOW_BUCKETS_MIN;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if (!cfg->hash_keyed || (t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->cfg = *cfg;
 	pclock_init(&t->clock);
@@ -73,31 +91,22 @@ flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
 	return t;
 }
 
+/*
+ * SipHash-1-3 of the key's bytes that matter: the family, VLAN ids and
+ * ports, then each address at its length (an IPv4 key hashes 18 bytes,
+ * not 42). Equal keys give equal hashes, which is all lookup needs.
+ */
 static uint64_t
-mix64(uint64_t h)
+key_hash(const struct flow_key *k, const struct siphash_key *key)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
+	uint8_t b[sizeof(*k)];
+	size_t hl = offsetof(struct flow_key, addr);
+	size_t al = k->af == 4 ? 4 : 16;
 
-static uint64_t
-key_hash(const struct flow_key *k, uint64_t seed)
-{
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = seed, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= sizeof(*k); i += 8) {
-		memcpy(&w, p + i, 8);
-		h = mix64(h ^ w) + 0x9e3779b97f4a7c15ull;
-	}
-	for (; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return mix64(h);
+	memcpy(b, k, hl);
+	memcpy(b + hl, k->addr[0], al);
+	memcpy(b + hl + al, k->addr[1], al);
+	return siphash13(key, b, hl + 2 * al);
 }
 
 /*
@@ -390,16 +399,25 @@ flow_create(struct flow_table *t, const struct pkt *p,
 	return f;
 }
 
+/*
+ * The flow of key k, or NULL. The longest chain walked is kept in the
+ * stats: with a keyed hash it stays a handful whatever the traffic.
+ */
 static struct flow *
 flow_lookup(struct flow_table *t, const struct flow_key *k, uint64_t hash)
 {
 	struct flow *f;
+	uint64_t steps = 0;
 
 	for (f = t->buckets[hash & (t->nbuckets - 1)]; f != NULL;
-	    f = f->hnext)
+	    f = f->hnext) {
+		steps++;
 		if (f->hash == hash && memcmp(&f->key, k, sizeof(*k)) == 0)
-			return f;
-	return NULL;
+			break;
+	}
+	if (steps > t->st.chain_max)
+		t->st.chain_max = steps;
+	return f;
 }
 
 /* End every connection idle past its queue's timeout. */
@@ -524,7 +542,7 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 		f = t->last;
 		hash = f->hash;
 	} else {
-		hash = key_hash(&k, t->cfg.hash_seed);
+		hash = key_hash(&k, &t->cfg.hash_key);
 		f = flow_lookup(t, &k, hash);
 	}
 	if (f != NULL && is_new_connection(f, p, side)) {

@@ -23,6 +23,7 @@
 
 #include "bulk.h"
 #include "common/limits.h"
+#include "common/siphash.h"
 #include "unit.h"
 
 
@@ -52,6 +53,7 @@ struct bulk {
 	size_t			 nmsg;
 	size_t			*msg_map;	/* by (session id, depth) */
 	size_t			 mapsize;	/* a power of two */
+	struct siphash_key	 key;		/* the maps' hash */
 	struct sql_val		*rows;		/* one statement's values */
 	size_t			 nrows_v, caprows_v;
 	struct dbuf		 sql;
@@ -60,14 +62,14 @@ struct bulk {
 
 #define NONE	SIZE_MAX
 
+/*
+ * The maps' hash: keyed, because uids are computed from packet data and
+ * a batch of uids sharing one slot would make each lookup walk them all.
+ */
 static uint64_t
-hash_bytes(const void *p, size_t n, uint64_t h)
+hash_bytes(const struct bulk *b, const void *p, size_t n)
 {
-	const uint8_t *b = p;
-
-	while (n-- > 0)
-		h = (h ^ *b++) * 1099511628211ull;	/* FNV-1a */
-	return h;
+	return siphash13(&b->key, p, n);
 }
 
 static bool
@@ -81,8 +83,7 @@ static size_t
 sess_find(struct bulk *b, const void *uid, size_t n,
     const struct sql_val *key)
 {
-	size_t i = hash_bytes(uid, n, 1469598103934665603ull) &
-	    (b->mapsize - 1);
+	size_t i = hash_bytes(b, uid, n) & (b->mapsize - 1);
 
 	for (; b->sess_map[i] != NONE; i = (i + 1) & (b->mapsize - 1))
 		if (same_bytes(&b->sess[b->sess_map[i]].key[0], uid, n))
@@ -101,8 +102,7 @@ msg_slot(struct bulk *b, int64_t sid, int64_t depth)
 {
 	uint64_t k[2] = { (uint64_t)sid, (uint64_t)depth };
 
-	return hash_bytes(k, sizeof(k), 1469598103934665603ull) &
-	    (b->mapsize - 1);
+	return hash_bytes(b, k, sizeof(k)) & (b->mapsize - 1);
 }
 
 /* The first message of (session id, depth) not yet given an id. */
@@ -475,6 +475,10 @@ bulk_apply(const struct sql_driver *d, void *h, int64_t sensor_id,
 	b.d = d;
 	b.h = h;
 	b.sensor_id = sensor_id;
+	if (siphash_key_process(&b.key, NULL) == -1) {
+		log_warnx("bulk: no hash key");
+		return -1;
+	}
 	for (b.mapsize = 64; b.mapsize < 2 * (size_t)units + 2;)
 		b.mapsize *= 2;
 	b.sess = calloc(units + 1, sizeof(*b.sess));

@@ -23,6 +23,7 @@
 
 #include "common/json.h"
 #include "common/limits.h"
+#include "common/siphash.h"
 #include "spool.h"
 #include "sql.h"
 #include "store.h"
@@ -227,6 +228,7 @@ struct store {
 		char	 uid[LIMIT_STORE_UID];
 		int64_t	 id;
 	}			 sid[LIMIT_STORE_SID_CACHE];	/* a SELECT a row */
+	struct siphash_key	 hkey;		/* sid's slots: not aimable */
 };
 
 /*
@@ -397,22 +399,22 @@ fail:
 	return -1;
 }
 
-/* A uid's slot in the session cache. */
+/*
+ * A uid's slot in the session cache, by a keyed hash: uids are computed
+ * from packet data, and one slot hit by many sessions would cost them a
+ * SELECT each.
+ */
 static unsigned
-sid_slot(const struct sql_val *uid)
+sid_slot(const struct store *s, const struct sql_val *uid)
 {
-	unsigned slot = 0;
-	size_t i;
-
-	for (i = 0; i < uid->n; i++)
-		slot = slot * 31 + ((const uint8_t *)uid->p)[i];
-	return slot % LIMIT_STORE_SID_CACHE;
+	return (unsigned)(siphash13(&s->hkey, uid->p, uid->n) %
+	    LIMIT_STORE_SID_CACHE);
 }
 
 static int64_t
 sid_cached(struct store *s, const struct sql_val *uid)
 {
-	unsigned slot = sid_slot(uid);
+	unsigned slot = sid_slot(s, uid);
 
 	if (uid->n < sizeof(s->sid[slot].uid) &&
 	    strlen(s->sid[slot].uid) == uid->n &&
@@ -424,7 +426,7 @@ sid_cached(struct store *s, const struct sql_val *uid)
 static void
 sid_keep(struct store *s, const struct sql_val *uid, int64_t id)
 {
-	unsigned slot = sid_slot(uid);
+	unsigned slot = sid_slot(s, uid);
 
 	memcpy(s->sid[slot].uid, uid->p, uid->n);
 	s->sid[slot].uid[uid->n] = '\0';
@@ -951,6 +953,10 @@ store_open(const char *spec, const struct store_config *cfg,
 	 */
 	if ((s->name = d->strip(spec)) == NULL)
 		goto oom;
+	if (siphash_key_process(&s->hkey, err) == -1) {
+		store_close(s);
+		return NULL;
+	}
 	if (connect_db(s, &unreachable, cerr) == -1 &&
 	    (!d->remote || !unreachable)) {
 		snprintf(err, ERRBUF_SIZE, "%s", cerr);
