@@ -181,6 +181,7 @@ cli_read(int argc, char **argv)
 	struct read_ctx *ctx;
 	struct session_stage *stage = NULL;
 	struct flow_config cfg;
+	struct decode_config dcfg;
 	struct capture *cap = NULL;
 	struct decoder *dec = NULL;
 	struct flow_table *ft = NULL;
@@ -299,11 +300,14 @@ cli_read(int argc, char **argv)
 		ctx->nout++;
 	}
 	mem_set_limit(memcap);
-	flow_config_default(&cfg);
+	/* No hash key (getrandom failed): said already; nothing to do. */
+	if (flow_config_default(&cfg) == -1 ||
+	    decode_config_default(&dcfg) == -1)
+		goto done;
 	cfg.server_ports = ctx->ports;
 	cfg.nserver_ports = ctx->scfg.nports;
 	ctx->scfg.ports = ctx->ports;
-	if ((dec = decoder_new()) == NULL ||
+	if ((dec = decoder_new_config(&dcfg)) == NULL ||
 	    (stage = session_stage_new(&ctx->scfg, &sops, ctx)) == NULL ||
 	    (ft = flow_table_new(&cfg, session_stage_flow_ops(), stage)) ==
 	    NULL) {
