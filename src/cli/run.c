@@ -107,6 +107,15 @@ cli_print_summary(FILE *fp, const struct capture *cap,
 	    fs->memcap_gaps, fs->ooo_dropped, fs->ooo_bytes_max,
 	    fs->retrans_bytes, fs->overlap_mismatch, fs->late_packets,
 	    fs->rst_ignored);
+	if (fs->flows_cap_evictions || fs->memcap_hits) {
+		fprintf(fp, "  evictions: flows_cap %" PRIu64 " memcap_hits %"
+		    PRIu64 " memcap %" PRIu64, fs->flows_cap_evictions,
+		    fs->memcap_hits, fs->memcap_evictions);
+		for (i = 0; i < FLOW_EVICT_CLASSES; i++)
+			fprintf(fp, " %s %" PRIu64, flow_evict_class_name(i),
+			    fs->evicted[i]);
+		fputc('\n', fp);
+	}
 	mem_get_stats(&ms);
 	fprintf(fp, "  memory: limit %" PRIu64 " peak %" PRIu64, ms.limit,
 	    ms.peak);

@@ -165,6 +165,8 @@
  */
 #define LIMIT_MEMCAP_DEFAULT		(512ull << 20)
 #define LIMIT_MEMCAP_MIN		(16u << 20)
+/* Once past the budget, evict down to this share of it (per mille). */
+#define LIMIT_MEMCAP_EVICT_TO		900
 
 /*
  * Packet time (flow/pclock.c). A packet dated more than LIMIT_TIME_JUMP_S

@@ -96,6 +96,14 @@ struct flow_config {
 	size_t		nserver_ports;
 };
 
+/*
+ * Eviction classes, in the order connections are evicted: lingering keys,
+ * reset, half-open/opening/closing, established without mail in flight,
+ * mail in flight (flow_table.c).
+ */
+#define FLOW_EVICT_CLASSES	5
+const char	*flow_evict_class_name(int);
+
 struct flow_table_stats {
 	uint64_t	packets;	/* TCP segments handled */
 	uint64_t	flows;		/* connections opened */
@@ -112,6 +120,11 @@ struct flow_table_stats {
 	uint64_t	retrans_bytes;
 	uint64_t	overlap_mismatch;
 	struct pclock_stats clock;	/* far packet times: jumps, strays */
+	/* Evictions by the queue they came from (flow_int.h's order). */
+	uint64_t	evicted[FLOW_EVICT_CLASSES];
+	uint64_t	flows_cap_evictions;	/* for LIMIT_FLOWS */
+	uint64_t	memcap_hits;		/* times the budget was passed */
+	uint64_t	memcap_evictions;	/* evictions for the budget */
 	uint64_t	chain_max;	/* longest bucket chain a lookup walked */
 };
 
@@ -130,6 +143,7 @@ const struct flow_dir_stats *flow_get_dir_stats(const struct flow *,
 		    enum flow_dir);
 void		*flow_get_user(const struct flow *);
 void		 flow_set_user(struct flow *, void *);
+void		 flow_set_busy(struct flow *, bool);
 const char	*flow_end_name(enum flow_end);
 
 #endif /* SMTPSNIFF_FLOW_H */

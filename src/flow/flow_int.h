@@ -44,7 +44,8 @@ struct flow_key {
 };
 
 enum flow_queue {
-	FLOWQ_EST,		/* established or picked up */
+	FLOWQ_EST,		/* established or picked up, no mail in flight */
+	FLOWQ_MAIL,		/* established, the layer above has mail open */
 	FLOWQ_SHORT,		/* opening, closing, or half of it seen */
 	FLOWQ_RESET,		/* RST accepted; ends when quiet */
 	FLOWQ_LINGER,		/* ended; key kept to absorb late packets */
@@ -61,6 +62,7 @@ struct flow {
 	uint8_t		 client_side;	/* key side of the client */
 	bool		 ended;
 	bool		 rst_seen;
+	bool		 busy;		/* flow_set_busy(): mail in flight */
 	struct flow_info info;
 	uint64_t	 active;	/* clock time of its last packet */
 	struct tcp_stream dir[2];	/* indexed by enum flow_dir */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/mem.h"
 #include "flow_int.h"
 
 #define FLOW_CHUNK	1024
@@ -84,7 +85,9 @@ flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
 		free(t);
 		return NULL;
 	}
+	mem_charge(MEM_FLOWS, n * sizeof(*t->buckets));
 	t->q[FLOWQ_EST].timeout_ns = (uint64_t)t->cfg.timeout_est_s * NS;
+	t->q[FLOWQ_MAIL].timeout_ns = (uint64_t)t->cfg.timeout_est_s * NS;
 	t->q[FLOWQ_SHORT].timeout_ns = (uint64_t)t->cfg.timeout_short_s * NS;
 	t->q[FLOWQ_RESET].timeout_ns = (uint64_t)t->cfg.reset_linger_s * NS;
 	t->q[FLOWQ_LINGER].timeout_ns = (uint64_t)t->cfg.linger_s * NS;
@@ -207,6 +210,7 @@ flow_release(struct flow_table *t, struct flow *f)
 	f->hnext = t->free_list;
 	t->free_list = f;
 	t->nflows--;
+	mem_uncharge(MEM_FLOWS, sizeof(*f));
 }
 
 /*
@@ -241,28 +245,61 @@ flow_end(struct flow_table *t, struct flow *f, enum flow_end why,
 }
 
 /*
- * Make room for one more flow: a lingering key if there is one, else the
- * least recently active connection, which ends as "evicted".
+ * The eviction order (issue 8 §3), when the table is full (max_flows) or
+ * the memory budget is spent: lingering keys of ended connections first,
+ * then reset ones waiting for quiet, then half-open, opening and closing
+ * ones (a SYN flood lives here), then established connections with no
+ * mail in flight (idle sessions, other protocols), and only then the
+ * sessions with mail in flight. Least recently active first within each.
  */
-static void
+static const enum flow_queue evict_order[] = {
+	FLOWQ_LINGER, FLOWQ_RESET, FLOWQ_SHORT, FLOWQ_EST, FLOWQ_MAIL,
+};
+
+_Static_assert(sizeof(evict_order) / sizeof(evict_order[0]) ==
+    FLOW_EVICT_CLASSES, "one counter per eviction class");
+
+const char *
+flow_evict_class_name(int i)
+{
+	static const char *const names[FLOW_EVICT_CLASSES] = {
+		"linger", "reset", "opening", "idle", "mail",
+	};
+
+	return i >= 0 && i < FLOW_EVICT_CLASSES ? names[i] : "unknown";
+}
+
+/* Evict one connection; false if there is none to evict. */
+static bool
 evict_one(struct flow_table *t)
 {
-	struct flow *victim = t->q[FLOWQ_LINGER].head, *h;
-	int i;
+	struct flow *victim;
+	size_t i;
 
-	if (victim != NULL) {
-		flow_release(t, victim);
-		return;
+	for (i = 0; i < sizeof(evict_order) / sizeof(evict_order[0]); i++) {
+		if ((victim = t->q[evict_order[i]].head) == NULL)
+			continue;
+		t->st.evicted[i]++;
+		if (victim->ended)
+			flow_release(t, victim);
+		else
+			flow_end(t, victim,
+			    end_reason(victim, FLOW_END_EVICTED), false);
+		return true;
 	}
-	for (i = 0; i < FLOWQ_LINGER; i++) {
-		h = t->q[i].head;
-		if (h != NULL && (victim == NULL ||
-		    h->active < victim->active))
-			victim = h;
-	}
-	if (victim != NULL)
-		flow_end(t, victim, end_reason(victim, FLOW_END_EVICTED),
-		    false);
+	return false;
+}
+
+/*
+ * Past the memory budget: evict, in order, until back under
+ * LIMIT_MEMCAP_EVICT_TO per mille of it (not one connection per packet).
+ */
+static void
+relieve_memory(struct flow_table *t)
+{
+	t->st.memcap_hits++;
+	while (mem_above(LIMIT_MEMCAP_EVICT_TO) && evict_one(t))
+		t->st.memcap_evictions++;
 }
 
 static struct flow *
@@ -272,8 +309,8 @@ flow_alloc(struct flow_table *t)
 	void **nc;
 	size_t i;
 
-	if (t->nflows >= t->cfg.max_flows)
-		evict_one(t);
+	if (t->nflows >= t->cfg.max_flows && evict_one(t))
+		t->st.flows_cap_evictions++;
 	if (t->free_list == NULL) {
 		nc = realloc(t->chunks, (t->nchunks + 1) * sizeof(*nc));
 		if (nc == NULL)
@@ -290,6 +327,7 @@ flow_alloc(struct flow_table *t)
 	f = t->free_list;
 	t->free_list = f->hnext;
 	t->nflows++;
+	mem_charge(MEM_FLOWS, sizeof(*f));
 	return f;
 }
 
@@ -354,6 +392,7 @@ maybe_grow(struct flow_table *t)
 		}
 	}
 	free(t->buckets);
+	mem_charge(MEM_FLOWS, (n - t->nbuckets) * sizeof(*nb));
 	t->buckets = nb;
 	t->nbuckets = n;
 }
@@ -451,7 +490,7 @@ queue_for(const struct flow *f)
 	/* Opening: a SYN and no answer yet. */
 	if (c->st.syn_seen && !s->seq_known)
 		return FLOWQ_SHORT;
-	return FLOWQ_EST;
+	return f->busy ? FLOWQ_MAIL : FLOWQ_EST;
 }
 
 static bool
@@ -536,6 +575,8 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 		sweep(t);
 		t->next_sweep = t->now + SWEEP_NS;
 	}
+	if (mem_over())
+		relieve_memory(t);
 	make_key(p, &k, &side);
 	/* Consecutive packets mostly belong to one connection. */
 	if (t->last != NULL && memcmp(&t->last->key, &k, sizeof(k)) == 0) {
@@ -645,6 +686,7 @@ flow_table_free(struct flow_table *t)
 		free(t->chunks[i]);
 	free(t->chunks);
 	free(t->buckets);
+	mem_uncharge(MEM_FLOWS, t->nbuckets * sizeof(*t->buckets));
 	free(t);
 }
 
@@ -676,6 +718,16 @@ void
 flow_set_user(struct flow *f, void *u)
 {
 	f->user = u;
+}
+
+/*
+ * The layer above has mail in flight on this connection (or no longer):
+ * it is evicted last. Takes effect when the packet being handled is done.
+ */
+void
+flow_set_busy(struct flow *f, bool busy)
+{
+	f->busy = busy;
 }
 
 const char *

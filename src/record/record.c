@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "common/json.h"
 #include "record.h"
 
@@ -43,6 +44,7 @@ struct tx {
 	uint16_t		 final_code;	/* reply to the end of data */
 	bool			 bdat;
 	bool			 closed;	/* the client moved on */
+	bool			 cut;		/* still open when time ran out */
 	bool			 superseded;	/* a newer MAIL awaits its reply */
 	bool			 gap;
 	unsigned		 pending;	/* replies still to come */
@@ -95,7 +97,6 @@ struct record_session {
 	struct seqmap		 map[SEQMAP];
 	uint32_t		 loose_events[SMTP_EV_MAX];
 	uint32_t		 all_events[SMTP_EV_MAX];	/* emitted ones */
-	bool			 timed_out;
 };
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -114,7 +115,7 @@ str_copy(struct span s)
 
 	for (i = 0; i < n; i++)
 		nul += s.p[i] == '\0';
-	if ((d = malloc(n + 2 * nul + 1)) == NULL)
+	if ((d = mem_malloc(n + 2 * nul + 1)) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if (s.p[i] == '\0') {
@@ -131,7 +132,7 @@ str_copy(struct span s)
 static void
 str_set(char **dst, struct span s)
 {
-	free(*dst);
+	mem_free(*dst);
 	*dst = str_copy(s);
 }
 
@@ -147,7 +148,7 @@ str_keep(char **dst, size_t *cap, struct span s)
 	char *d;
 
 	if (*dst == NULL || *cap < n + 1) {
-		if ((d = realloc(*dst, n + 1)) == NULL)
+		if ((d = mem_realloc(*dst, n + 1)) == NULL)
 			return;
 		*dst = d;
 		*cap = n + 1;
@@ -160,7 +161,7 @@ str_keep(char **dst, size_t *cap, struct span s)
 static char *
 str_dup(const char *s)
 {
-	return s != NULL ? strdup(s) : NULL;
+	return s != NULL ? mem_strdup(s) : NULL;
 }
 
 static struct tx *
@@ -189,16 +190,16 @@ tx_free(struct tx *t)
 
 	if (t == NULL)
 		return;
-	free(t->helo);
-	free(t->helo_sent);
-	free(t->mail_from);
-	free(t->mail_params);
+	mem_free(t->helo);
+	mem_free(t->helo_sent);
+	mem_free(t->mail_from);
+	mem_free(t->mail_params);
 	for (i = 0; i < t->nrcpt; i++)
-		free(t->rcpt[i].addr);
-	free(t->rcpt);
-	free(t->last_reply);
+		mem_free(t->rcpt[i].addr);
+	mem_free(t->rcpt);
+	mem_free(t->last_reply);
 	mime_parser_free(t->mime);
-	free(t);
+	mem_free(t);
 }
 
 static void
@@ -294,11 +295,11 @@ tx_status(const struct record_session *rs, const struct tx *t)
 	if (all_rcpt_refused(t))
 		return RECORD_REJECTED;
 	/*
-	 * The connection went quiet, or the capture ended, with answers
-	 * or the rest of the message still to come: the outcome is hidden.
+	 * The connection went quiet, was evicted, or the capture ended
+	 * while the client was still in this transaction: what it would
+	 * have done next is hidden (DESIGN.md), it did not abort.
 	 */
-	if (rs->timed_out && (t->pending > 0 || t->data_end ||
-	    (t->data_sent && !t->data_end)))
+	if (t->cut)
 		return RECORD_INCOMPLETE;
 	if (t->has_mail && is2xx(t->mail_code) && any_rcpt_accepted(t))
 		return RECORD_ABORTED;
@@ -407,7 +408,7 @@ tx_new(struct record_session *rs, const struct smtp_cmd *c)
 		rs->tx[0]->closed = true;
 		flush_ready(rs, true);
 	}
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if ((t = mem_calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->id = ++rs->next_tx_id;
 	t->seq = c->seq;
@@ -508,7 +509,7 @@ merge_into(struct record_session *rs, struct tx *older, struct tx *newer)
 		if (older->nrcpt == older->rcpt_cap) {
 			size_t ncap = older->rcpt_cap ? older->rcpt_cap * 2 : 4;
 
-			if ((nr = realloc(older->rcpt, ncap * sizeof(*nr))) ==
+			if ((nr = mem_realloc(older->rcpt, ncap * sizeof(*nr))) ==
 			    NULL)
 				break;
 			older->rcpt = nr;
@@ -557,7 +558,7 @@ add_rcpt(struct record_session *rs, const struct smtp_cmd *c)
 	if (t->nrcpt == t->rcpt_cap) {
 		size_t ncap = t->rcpt_cap ? t->rcpt_cap * 2 : 4;
 
-		if ((nr = realloc(t->rcpt, ncap * sizeof(*nr))) == NULL) {
+		if ((nr = mem_realloc(t->rcpt, ncap * sizeof(*nr))) == NULL) {
 			t->pending--;
 			return;
 		}
@@ -589,7 +590,7 @@ on_cmd(void *arg, const struct smtp_cmd *c)
 		 * pending; with no server to answer it, it is taken as sent
 		 * (and the client has moved on from what was open).
 		 */
-		free(rs->pending_helo);
+		mem_free(rs->pending_helo);
 		rs->pending_helo = str_copy(c->arg);
 		rs->helo_wait = true;
 		rs->helo_seq = c->seq;
@@ -691,17 +692,17 @@ helo_reply(struct record_session *rs, const struct smtp_cmd *c,
 		if (t->helo_sent == NULL || t->helo_seq != c->seq)
 			continue;
 		if (ok) {
-			free(t->helo);
+			mem_free(t->helo);
 			t->helo = t->helo_sent;
 		} else {
-			free(t->helo_sent);
+			mem_free(t->helo_sent);
 		}
 		t->helo_sent = NULL;
 	}
 	if (c->seq == rs->helo_seq && rs->helo_wait) {
 		rs->helo_wait = false;
 		if (ok) {
-			free(rs->helo);
+			mem_free(rs->helo);
 			rs->helo = rs->pending_helo;
 			rs->pending_helo = NULL;
 		}
@@ -981,7 +982,7 @@ record_session_new(const struct record_conn *conn,
 	struct record_session *rs;
 	struct smtp_ops sops = record_smtp_ops;
 
-	if ((rs = calloc(1, sizeof(*rs))) == NULL)
+	if ((rs = mem_calloc(1, sizeof(*rs))) == NULL)
 		return NULL;
 	rs->conn = *conn;
 	rs->ops = *ops;
@@ -989,7 +990,7 @@ record_session_new(const struct record_conn *conn,
 	if (cfg != NULL && cfg->auth_user)
 		sops.on_auth_user = on_auth_user;
 	if ((rs->smtp = smtp_session_new(&sops, rs)) == NULL) {
-		free(rs);
+		mem_free(rs);
 		return NULL;
 	}
 	return rs;
@@ -1013,7 +1014,8 @@ record_session_gap(struct record_session *rs, enum smtp_dir dir,
 
 /*
  * The connection ended (timed_out: by the idle timeout, an eviction or
- * the end of the capture, which hide outcomes). Every open transaction is settled and handed over.
+ * the end of the capture, which hide outcomes). Every open transaction
+ * is settled and handed over.
  */
 void
 record_session_end(struct record_session *rs, bool timed_out)
@@ -1021,8 +1023,8 @@ record_session_end(struct record_session *rs, bool timed_out)
 	unsigned i;
 
 	smtp_session_end(rs->smtp);
-	rs->timed_out = timed_out;
 	for (i = 0; i < rs->ntx; i++) {
+		rs->tx[i]->cut = timed_out && !rs->tx[i]->closed;
 		rs->tx[i]->closed = true;
 		rs->tx[i]->superseded = false;
 	}
@@ -1040,14 +1042,14 @@ record_session_free(struct record_session *rs)
 		tx_free(rs->tx[i]);
 	smtp_session_free(rs->smtp);
 	mime_parser_free(rs->spare_mime);
-	free(rs->banner);
-	free(rs->helo);
-	free(rs->auth_mech);
-	free(rs->auth_user);
-	free(rs->starttls_reply);
-	free(rs->pending_helo);
-	free(rs->last_reply_any);
-	free(rs);
+	mem_free(rs->banner);
+	mem_free(rs->helo);
+	mem_free(rs->auth_mech);
+	mem_free(rs->auth_user);
+	mem_free(rs->starttls_reply);
+	mem_free(rs->pending_helo);
+	mem_free(rs->last_reply_any);
+	mem_free(rs);
 }
 
 void
@@ -1082,6 +1084,13 @@ bool
 record_session_is_over(const struct record_session *rs)
 {
 	return smtp_session_is_over(rs->smtp);
+}
+
+/* Transactions begun and not yet handed over: mail in flight. */
+bool
+record_session_has_mail(const struct record_session *rs)
+{
+	return rs->ntx > 0;
 }
 
 unsigned

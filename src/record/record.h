@@ -129,6 +129,8 @@ void		 record_session_get_info(const struct record_session *,
 		    struct record_session_info *);
 /* The SMTP session is over (QUIT answered, or TLS): it may be ended now. */
 bool		 record_session_is_over(const struct record_session *);
+/* A transaction is open (begun, not yet handed over): mail in flight. */
+bool		 record_session_has_mail(const struct record_session *);
 
 /*
  * A session as a whole (the databases' sessions row), made when its

@@ -267,8 +267,12 @@ smtp_feed(struct session *s, struct flow *f, enum smtp_dir sd,
     const uint8_t *p, size_t n)
 {
 	record_session_feed(s->rs, sd, p, n, flow_get_info(f)->ts_last);
-	if (!record_session_is_over(s->rs))
+	if (!record_session_is_over(s->rs)) {
+		/* Mail in flight is evicted last (flow_table.c). */
+		flow_set_busy(f, record_session_has_mail(s->rs));
 		return true;
+	}
+	flow_set_busy(f, false);
 	/*
 	 * QUIT answered or TLS: nothing more will be parsed, so the records
 	 * go out and the memory comes back now rather than when the
@@ -358,6 +362,7 @@ on_gap(void *arg, struct flow *f, enum flow_dir d, uint64_t len)
 	if (s->kind != SESS_SMTP)
 		return;
 	record_session_gap(s->rs, d == FLOW_C2S ? SMTP_C2S : SMTP_S2C, len);
+	flow_set_busy(f, record_session_has_mail(s->rs));
 }
 
 static void

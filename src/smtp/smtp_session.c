@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "common/ascii.h"
 #include "common/base64.h"
 #include "common/cur.h"
@@ -144,16 +145,16 @@ smtp_session_new(const struct smtp_ops *ops, void *arg)
 {
 	struct smtp_session *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = mem_calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->ops = *ops;
 	s->arg = arg;
-	dbuf_init(&s->carry[0], LIMIT_SMTP_LINE);
-	dbuf_init(&s->carry[1], LIMIT_SMTP_LINE);
-	dbuf_init(&s->hold, LIMIT_SMTP_HOLD);
-	dbuf_init(&s->rfirst, LIMIT_SMTP_LINE);
-	dbuf_init(&s->rlast, LIMIT_SMTP_LINE);
-	dbuf_init(&s->shold, LIMIT_SMTP_TLS_HOLD);
+	dbuf_init_counted(&s->carry[0], LIMIT_SMTP_LINE);
+	dbuf_init_counted(&s->carry[1], LIMIT_SMTP_LINE);
+	dbuf_init_counted(&s->hold, LIMIT_SMTP_HOLD);
+	dbuf_init_counted(&s->rfirst, LIMIT_SMTP_LINE);
+	dbuf_init_counted(&s->rlast, LIMIT_SMTP_LINE);
+	dbuf_init_counted(&s->shold, LIMIT_SMTP_TLS_HOLD);
 	s->cmode = CM_CMD;
 	return s;
 }
@@ -169,8 +170,8 @@ smtp_session_free(struct smtp_session *s)
 	dbuf_fini(&s->rfirst);
 	dbuf_fini(&s->rlast);
 	dbuf_fini(&s->shold);
-	free(s->q);
-	free(s);
+	mem_free(s->q);
+	mem_free(s);
 }
 
 void
@@ -220,11 +221,11 @@ q_grow(struct smtp_session *s)
 	ncap = s->qcap ? s->qcap * 2 : 8;
 	if (ncap > LIMIT_SMTP_PENDING)
 		ncap = LIMIT_SMTP_PENDING;
-	if ((nq = malloc(ncap * sizeof(*nq))) == NULL)
+	if ((nq = mem_malloc(ncap * sizeof(*nq))) == NULL)
 		return false;
 	for (i = 0; i < s->qlen; i++)
 		nq[i] = s->q[(s->qhead + i) % s->qcap];
-	free(s->q);
+	mem_free(s->q);
 	s->q = nq;
 	s->qcap = ncap;
 	s->qhead = 0;
@@ -358,7 +359,7 @@ not_tls(struct smtp_session *s)
 	s->tls_wait = false;
 	s->starttls_sent = false;
 	event(s, SMTP_EV_STARTTLS_NOT_TLS, SMTP_C2S);
-	dbuf_init(&s->shold, LIMIT_SMTP_TLS_HOLD);
+	dbuf_init_counted(&s->shold, LIMIT_SMTP_TLS_HOLD);
 	if (h.len > 0)
 		server_feed(s, h.p, h.len);
 	dbuf_fini(&h);
@@ -531,7 +532,7 @@ replay_hold(struct smtp_session *s)
 {
 	struct dbuf h = s->hold;
 
-	dbuf_init(&s->hold, LIMIT_SMTP_HOLD);
+	dbuf_init_counted(&s->hold, LIMIT_SMTP_HOLD);
 	if (h.len > 0)
 		feed_c2s(s, h.p, h.len);
 	dbuf_fini(&h);
@@ -836,7 +837,7 @@ server_line(struct smtp_session *s, struct span line, bool crlf)
 		r->code = code;
 		dbuf_reset(&s->rfirst);
 		if (dbuf_add(&s->rfirst, line.p, line.len) == -1)
-			dbuf_init(&s->rfirst, LIMIT_SMTP_LINE);
+			dbuf_init_counted(&s->rfirst, LIMIT_SMTP_LINE);
 	} else if (code != r->code && !r->mismatch) {
 		r->mismatch = true;
 		event(s, SMTP_EV_REPLY_CODE_MISMATCH, SMTP_S2C);
@@ -860,7 +861,7 @@ server_line(struct smtp_session *s, struct span line, bool crlf)
 	r->open = false;
 	dbuf_reset(&s->rlast);
 	if (dbuf_add(&s->rlast, line.p, line.len) == -1)
-		dbuf_init(&s->rlast, LIMIT_SMTP_LINE);
+		dbuf_init_counted(&s->rlast, LIMIT_SMTP_LINE);
 	memset(&rep, 0, sizeof(rep));
 	rep.code = r->code;
 	rep.line.p = s->rlast.p;
@@ -940,7 +941,7 @@ line_feed(struct smtp_session *s, enum smtp_dir dir, const uint8_t *p,
 			    SMTP_EV_REPLY_TOO_LONG, dir);
 		}
 		if (dbuf_add(c, p, body < room ? body : room) == -1)
-			dbuf_init(c, LIMIT_SMTP_LINE);
+			dbuf_init_counted(c, LIMIT_SMTP_LINE);
 	}
 	if (!lf)
 		return n;

@@ -11,10 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "pktbuild.h"
 #include "session/session.h"
 
-#define MAX_OUT	16
+#define MAX_OUT	64
 
 struct out_rec {
 	char		 uid[24];
@@ -87,7 +88,7 @@ struct stage {
 };
 
 static void
-stage_open(struct stage *st, bool any_port)
+stage_open_max(struct stage *st, bool any_port, size_t max_flows)
 {
 	struct session_config cfg;
 	struct flow_config fcfg;
@@ -97,14 +98,20 @@ stage_open(struct stage *st, bool any_port)
 	cfg.ports = smtp_ports;
 	cfg.nports = 2;
 	cfg.any_port = any_port;
-	flow_config_default(&fcfg);
-	fcfg.max_flows = 64;
+	assert_int_equal(flow_config_default(&fcfg), 0);
+	fcfg.max_flows = max_flows;
 	fcfg.server_ports = smtp_ports;
 	fcfg.nserver_ports = 2;
 	st->ss = session_stage_new(&cfg, &ops, NULL);
 	assert_non_null(st->ss);
 	st->ft = flow_table_new(&fcfg, session_stage_flow_ops(), st->ss);
 	assert_non_null(st->ft);
+}
+
+static void
+stage_open(struct stage *st, bool any_port)
+{
+	stage_open_max(st, any_port, 64);
 }
 
 static void
@@ -619,6 +626,145 @@ test_no_session_before_first_payload(void **state)
 	stage_free(&st);
 }
 
+
+/* A spoofed SYN to port 25 from 11.x.y.z: one packet, never answered. */
+static void
+spoofed_syn(struct stage *st, int i, double t)
+{
+	char src[32];
+	struct pb pb = { .dst = "10.0.0.2", .sport = (uint16_t)(1024 + i),
+	    .dport = 25, .seq = (uint32_t)i * 7919u, .flags = TCP_SYN };
+
+	snprintf(src, sizeof(src), "11.%d.%d.%d", (i >> 16) & 255,
+	    (i >> 8) & 255, i & 255);
+	pb.src = src;
+	assert_int_equal(rec_feed(d, st->ft, &pb, t), DECODE_TCP);
+}
+
+static void
+envelope(struct tconn *c)
+{
+	tc_send(c, false, "220 mx ESMTP\r\n");
+	tc_send(c, true, "EHLO pc.example.org\r\n");
+	tc_send(c, false, "250 mx\r\n");
+	tc_send(c, true, "MAIL FROM:<a@example.org>\r\n");
+	tc_send(c, false, "250 ok\r\n");
+	tc_send(c, true, "RCPT TO:<b@example.net>\r\n");
+	tc_send(c, false, "250 ok\r\n");
+}
+
+/*
+ * Issue 8 §3: a SYN flood in the pause of a real session, far more SYNs
+ * than the table holds, evicts half-open connections, not the session:
+ * it keeps its id, its HELO and its whole record.
+ */
+static void
+test_syn_flood_does_not_evict_mail_in_flight(void **state)
+{
+	struct stage st;
+	struct tconn c;
+	const struct flow_table_stats *fs;
+	int i;
+
+	stage_open_max(&st, false, 16);
+	tc_open(&c, &st, 40000, 25, 10);
+	envelope(&c);
+	for (i = 0; i < 500; i++)
+		spoofed_syn(&st, i, 10.5 + i * 1e-4);
+	c.t = 11;
+	tc_send(&c, true, "DATA\r\n");
+	tc_send(&c, false, "354 go\r\n");
+	tc_send(&c, true, "Subject: x\r\n\r\nhello\r\n.\r\n");
+	tc_send(&c, false, "250 queued\r\n");
+	tc_send(&c, true, "QUIT\r\n");
+	tc_send(&c, false, "221 bye\r\n");
+	tc_fin(&c);
+	fs = flow_table_get_stats(st.ft);
+	assert_true(fs->evicted[2] >= 500 - 16);	/* "opening" */
+	assert_int_equal(fs->evicted[4], 0);		/* "mail" */
+	stage_close(&st);
+	assert_int_equal(out.nrec, 1);
+	assert_int_equal(out.rec[0].status, RECORD_ACCEPTED);
+	assert_string_equal(out.rec[0].helo, "pc.example.org");
+	assert_int_equal(session_stage_get_stats(st.ss)->sessions, 1);
+	stage_free(&st);
+}
+
+/* With only established connections left, idle ones go before mail. */
+static void
+test_idle_session_evicted_before_mail_in_flight(void **state)
+{
+	struct stage st;
+	struct tconn idle, mail, third;
+	const struct flow_table_stats *fs;
+
+	stage_open_max(&st, false, 2);
+	tc_open(&mail, &st, 40000, 25, 10);
+	envelope(&mail);
+	tc_open(&idle, &st, 40001, 25, 11);
+	tc_send(&idle, false, "220 mx ESMTP\r\n");
+	tc_send(&idle, true, "EHLO idle.example.org\r\n");
+	tc_send(&idle, false, "250 mx\r\n");
+	/* The mail session is the least recently active: still it stays. */
+	tc_open(&third, &st, 40002, 25, 12);
+	fs = flow_table_get_stats(st.ft);
+	assert_int_equal(fs->evicted[3], 1);		/* "idle" */
+	assert_int_equal(fs->evicted[4], 0);
+	assert_int_equal(out.nsum, 1);
+	assert_string_equal(out.sum[0].end_state, "evicted");
+	stage_close(&st);
+	/* The mail session's record is whole (ended with the capture). */
+	assert_int_equal(out.nrec, 1);
+	assert_string_equal(out.rec[0].mail_from, "a@example.org");
+	assert_int_equal(out.rec[0].status, RECORD_INCOMPLETE);
+	stage_free(&st);
+}
+
+/*
+ * The memory budget: sessions holding many recipients pass it; the flow
+ * table evicts (mail in flight, the only kind here) until under it, and
+ * the evicted ones come out incomplete, counted.
+ */
+static void
+test_memory_budget_evicts_and_counts(void **state)
+{
+	char line[64];
+	struct stage st;
+	struct tconn c;
+	struct mem_stats ms;
+	const struct flow_table_stats *fs;
+	int i, k;
+
+	mem_reset();
+	mem_set_limit(256 * 1024);
+	stage_open(&st, false);
+	for (i = 0; i < 40; i++) {
+		tc_open(&c, &st, (uint16_t)(40000 + i), 25, 10 + i);
+		envelope(&c);
+		for (k = 0; k < 100; k++) {
+			snprintf(line, sizeof(line),
+			    "RCPT TO:<user%03d@example.net>\r\n", k);
+			tc_send(&c, true, line);
+			tc_send(&c, false, "250 ok\r\n");
+		}
+		mem_get_stats(&ms);
+		/* Over by at most what one packet's handling can add. */
+		assert_true(ms.used < 256 * 1024 + 64 * 1024);
+	}
+	fs = flow_table_get_stats(st.ft);
+	assert_true(fs->memcap_hits > 0);
+	assert_true(fs->memcap_evictions > 0);
+	assert_int_equal(fs->memcap_evictions, fs->evicted[4]);
+	stage_close(&st);
+	assert_true(out.nrec > 0);
+	for (i = 0; i < out.nrec; i++)
+		assert_int_equal(out.rec[i].status, RECORD_INCOMPLETE);
+	stage_free(&st);
+	mem_get_stats(&ms);
+	assert_true(ms.layer_peak[MEM_SESSIONS] > 0);
+	mem_reset();
+}
+
 int
 main(void)
 {
@@ -638,6 +784,9 @@ main(void)
 		cmocka_unit_test(test_any_port_socks4_and_4a),
 		cmocka_unit_test(test_any_port_socks5),
 		cmocka_unit_test(test_no_session_before_first_payload),
+		cmocka_unit_test(test_syn_flood_does_not_evict_mail_in_flight),
+		cmocka_unit_test(test_idle_session_evicted_before_mail_in_flight),
+		cmocka_unit_test(test_memory_budget_evicts_and_counts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
