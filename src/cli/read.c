@@ -328,6 +328,10 @@ cli_read(int argc, char **argv)
 			    sum.records, sum.store ? "records and sessions" :
 			    "records");
 		if (sum.store && !quiet)
+			fprintf(stderr, "  store %s: queue_cap %u batch_cap %u"
+			    "\n", sum.name, LIMIT_STORE_QUEUE_BYTES,
+			    LIMIT_STORE_BATCH_BYTES);
+		if (sum.store && !quiet)
 			fprintf(stderr, "  store %s: written %" PRIu64
 			    " spooled %" PRIu64 " replayed %" PRIu64
 			    " pending %" PRIu64 " lost %" PRIu64
