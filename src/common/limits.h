@@ -224,10 +224,24 @@
 
 /*
  * Nested multipart levels (RFC 2046 §5.1 sets none; real mail uses 3-5:
- * mixed > related > alternative). Hit: the deeper multipart is taken as
- * an opaque leaf, MIME_EV_DEPTH_EXCEEDED.
+ * mixed > related > alternative), counted across the message and the
+ * messages attached to it together, so that nesting messages does not
+ * multiply the cap. Hit: the deeper multipart is taken as an opaque leaf,
+ * MIME_EV_DEPTH_EXCEEDED.
  */
 #define LIMIT_MIME_DEPTH		16
+
+/*
+ * Attached messages (message/rfc822, message/global) opened one within
+ * another: an attachment's depth is at most this. Forwarding a forward
+ * rarely goes past 3; each level costs one more parser frame (~12 KiB,
+ * kept for reuse) and hashes the inner bytes once more (the container is
+ * hashed whole too). Hit: the deeper message is still listed and hashed
+ * whole, not opened, MIME_EV_NESTING_EXCEEDED. Multipart levels are not
+ * counted here: LIMIT_MIME_DEPTH bounds them across all the messages of
+ * one transaction together.
+ */
+#define LIMIT_MIME_NESTING		8
 
 /*
  * MIME entities parsed per message. Hit: later parts are still delimited
@@ -292,6 +306,9 @@
 
 #if LIMIT_MIME_DEPTH < 1 || LIMIT_MIME_DEPTH > 64
 #error "LIMIT_MIME_DEPTH out of range"
+#endif
+#if LIMIT_MIME_NESTING < 1 || LIMIT_MIME_NESTING > 32
+#error "LIMIT_MIME_NESTING out of range"
 #endif
 #if LIMIT_MIME_BOUNDARY < 70
 #error "LIMIT_MIME_BOUNDARY below the RFC 2046 maximum"

@@ -804,8 +804,8 @@ def case_forwarded_message(out):
                          "Client swaks 20201014 (127.0.1.7), server aiosmtpd 1.4. Two message/rfc822 "
                          "parts: one with a file name (Thunderbird style), one with neither name nor "
                          "disposition. Their inner From/To/Subject differ from the outer ones and must "
-                         "not replace them; the inner message's own attachment (numbers.xlsx) must not "
-                         "be listed (not descended into). size/sha256 of a message/rfc822 attachment: "
+                         "not replace them; the inner message's own attachment (numbers.xlsx) is listed "
+                         "after its container with depth 1. size/sha256 of a message/rfc822 attachment: "
                          "the part body bytes (the inner message, 7bit).",
                          rcpt=("erin@own.test",), mail_from="dave@client.own.test")
     doc = json.load(open(os.path.join(out, "expect.json")))

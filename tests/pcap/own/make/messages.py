@@ -55,9 +55,10 @@ def hdr(name, value):
     return name.encode() + b": " + value.encode("ascii") + CRLF
 
 
-def fact(filename, content_type, data):
+def fact(filename, content_type, data, depth=0):
     return {"filename": filename, "content_type": content_type,
-            "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+            "depth": depth}
 
 
 # ---------------------------------------------------------------- case: attachments
@@ -380,13 +381,18 @@ def forwarded_message():
         "subject": "Fwd: Quarterly numbers",
         "from_header": "Dave Outer <dave@client.own.test>",
         "message_id": "<fwd.0001@client.own.test>",
+        # Each attached message is listed whole, then what it carries, one
+        # level down (DESIGN.md: depth 0 the message's own, 1 inside).
         "attachments": [
             fact("Quarterly numbers.eml", "message/rfc822", inner1),
+            fact("numbers.xlsx",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 xlsx, depth=1),
             fact(None, "message/rfc822", inner2),
         ],
         "inner_headers": [
             {"from": "Frank Inner <frank@partner.test>", "to": "dave@client.own.test",
-             "subject": "Quarterly numbers", "contains_attachment": "numbers.xlsx (must not be listed)"},
+             "subject": "Quarterly numbers", "contains_attachment": "numbers.xlsx (listed after it, depth 1)"},
             {"from": "Grace Other <grace@elsewhere.test>", "to": "dave@client.own.test",
              "subject": "Lunch on Friday?"},
         ],
