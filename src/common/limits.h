@@ -151,11 +151,28 @@
 /* Bytes kept of a banner, HELO argument, address or reply text. */
 #define LIMIT_SMTP_FIELD		1024
 
+/* ---- record ---------------------------------------------------------- */
+
+/*
+ * Transactions of one session in flight at once: begun by the client and
+ * not yet settled by the server's replies. RFC 2920 §3.1 makes a client
+ * wait for DATA's 354, so only CHUNKING (RFC 3030 §4.2: BDAT LAST then the
+ * next MAIL, pipelined) and clients that send without waiting (worms that
+ * send the whole conversation first) have more than two. Each holds its
+ * envelope and its message's MIME parser. Hit: the oldest is written at
+ * once as it stands (its replies not yet seen: incomplete), and
+ * SMTP_EV_PENDING_OVERFLOW is counted on it; its late replies are ignored.
+ */
+#define LIMIT_RECORD_TX			8
+
 #if LIMIT_VLAN_TAGS < 1 || LIMIT_VLAN_TAGS > 8
 #error "LIMIT_VLAN_TAGS out of range"
 #endif
 #if LIMIT_FLOWS < 16
 #error "LIMIT_FLOWS too small"
+#endif
+#if LIMIT_RECORD_TX < 2
+#error "LIMIT_RECORD_TX must let the next transaction begin"
 #endif
 #if LIMIT_TOTAL_OOO_BYTES < LIMIT_STREAM_OOO_BYTES
 #error "LIMIT_TOTAL_OOO_BYTES must be at least LIMIT_STREAM_OOO_BYTES"
