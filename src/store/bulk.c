@@ -43,6 +43,7 @@ struct bmsg {
 	size_t		 sess;
 	struct sql_val	 v[MSG_NCOLS - 1];	/* without session_id */
 	struct ucur	 rest;			/* recipients, attachments */
+	unsigned	 att_n;			/* values per attachment */
 	int64_t		 id;			/* -1: not new */
 	size_t		 next;			/* same key, SIZE_MAX: none */
 };
@@ -267,7 +268,8 @@ parse(struct bulk *b, const uint8_t *p, size_t len)
 		u.end = c.p + n;
 		u.bad = false;
 		c.p += n;
-		if ((kind != UNIT_MESSAGE && kind != UNIT_SESSION) ||
+		if ((kind != UNIT_MESSAGE && kind != UNIT_MESSAGE_V2 &&
+		    kind != UNIT_SESSION) ||
 		    u_get(&u, key, SESSION_KEY_N) == -1 || key[0].null ||
 		    key[0].n >= 24) {
 			b->malformed++;
@@ -289,6 +291,7 @@ parse(struct bulk *b, const uint8_t *p, size_t len)
 			continue;
 		}
 		b->msg[b->nmsg].rest = u;
+		b->msg[b->nmsg].att_n = unit_att_n(kind);
 		b->msg[b->nmsg].id = -1;
 		b->msg[b->nmsg].next = NONE;
 		b->nmsg++;
@@ -436,7 +439,7 @@ write_messages(struct bulk *b)
 static int
 write_parts(struct bulk *b, int pass)
 {
-	struct sql_val v[1 + RCPT_N], cnt;
+	struct sql_val v[1 + (RCPT_N > ATT_N ? RCPT_N : ATT_N)], cnt;
 	struct ucur *c;
 	size_t i;
 	int64_t k;
@@ -452,12 +455,14 @@ write_parts(struct bulk *b, int pass)
 		}
 		v[0] = sql_int(b->msg[i].id);
 		for (k = 0; k < cnt.i; k++) {
-			if (u_get(c, &v[1], pass == 0 ? RCPT_N : ATT_N) ==
-			    -1) {
+			if (u_get(c, &v[1], pass == 0 ? RCPT_N :
+			    b->msg[i].att_n) == -1) {
 				b->malformed++;
 				b->msg[i].id = -1;
 				break;
 			}
+			if (pass == 1 && b->msg[i].att_n < ATT_N)
+				v[ATT_N] = sql_int(0);	/* depth: schema 2 */
 			if (row_add(b, v, 1 + (pass == 0 ? RCPT_N : ATT_N)) ==
 			    -1)
 				return -1;
@@ -469,8 +474,8 @@ write_parts(struct bulk *b, int pass)
 	    flush_rows(b, "INSERT INTO recipients (message_id, addr, addr_key,"
 	    " code, enhanced, accepted)", 1 + RCPT_N, "", "", NULL) :
 	    flush_rows(b, "INSERT INTO attachments (message_id, filename,"
-	    " content_type, size, sha256, truncated)", 1 + ATT_N, "", "",
-	    NULL);
+	    " content_type, size, sha256, truncated, depth)", 1 + ATT_N,
+	    "", "", NULL);
 }
 
 int

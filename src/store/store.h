@@ -31,7 +31,7 @@ struct store_session {
 	uint32_t	 events[SMTP_EV_MAX];
 };
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 struct store_config {
 	const char	*sensor;	/* this sensor's name */
