@@ -817,6 +817,18 @@ def case_forwarded_message(out):
         f.write(dump_json(doc))
 
 
+def case_nested_messages(out):
+    msg, facts = M.nested_message()
+    aiosmtpd_one_message(out, msg, facts, "127.0.1.17",
+                         "Client swaks 20201014 (127.0.1.17), server aiosmtpd 1.4. A forward of a "
+                         "forward: message/rfc822 inside message/rfc822, each level with an "
+                         "attachment of its own after the message it carries. Every attachment is "
+                         "listed, in the order it begins, a container before what it holds: "
+                         "depth 0 the message's own, 1 inside the forward, 2 inside the original "
+                         "(invoice.pdf.exe). Outer headers only in header.*.",
+                         rcpt=("erin@own.test",), mail_from="dave@client.own.test")
+
+
 def case_multi_transaction(out):
     h = Recorder(mail_replies={"blocked@spam.test": "550 5.7.1 <blocked@spam.test>: Sender address rejected: Access denied"})
     c = start_aiosmtpd(h)
@@ -1004,6 +1016,7 @@ CASES = {
     "rfc2231-filename": case_rfc2231_filename,
     "dot-stuffing": case_dot_stuffing,
     "forwarded-message": case_forwarded_message,
+    "nested-messages": case_nested_messages,
     "multi-transaction": case_multi_transaction,
     "starttls": case_starttls,
     "ipv6": case_ipv6,
