@@ -254,6 +254,12 @@ def main():
         check("attachments report by hash", rc == 0 and len(rows) == 1 and
               rows[0]["filenames"] == r0["attachments"][0]["filename"] and
               rows[0]["hosts"] >= 1)
+        inner = [(a["sha256"], a["depth"]) for r in recs
+                 for a in r["attachments"] if a["depth"] == 2]
+        rc, rows = qj("attachments", "--attachment-sha256", inner[0][0])
+        check("attachments report: the depth it was found at",
+              rc == 0 and len(rows) == 1 and rows[0]["depth"] == 2,
+              str(rows))
         rc, rows = qj("servers")
         servers = {(r["server"]["ip"], r["server"]["port"]) for r in recs}
         check("servers report: every server seen", rc == 0 and
