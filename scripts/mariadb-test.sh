@@ -1,6 +1,7 @@
 #!/bin/bash
 # mariadb-test.sh start|stop|kill DIR: a throwaway MariaDB server for the
-# tests, on 127.0.0.1:33306 (or $SMTPSNIFF_TEST_MYSQL_PORT) and a socket in
+# tests, on 127.0.0.1:33306 (or $SMTPSNIFF_TEST_MYSQL_PORT; also on [::1]
+# when loopback has it) and a socket in
 # DIR, data in DIR (never the system service). "start" prints the URL to
 # use, mysql://root@127.0.0.1:33306/smtpsniff, and starts again on the data
 # a "kill" (SIGKILL, for the outage tests) left behind.
@@ -26,9 +27,14 @@ start)
 		    >"$dir/install.log" 2>&1
 	fi
 	rm -f "$dir/mdb/mysqld.sock" "$dir/mdb/mysqld.pid"
+	# ::1 too when loopback has it, for mysql://...@[::1]/ URLs.
+	bind=127.0.0.1
+	if grep -qs '^0\{31\}1 .* lo$' /proc/net/if_inet6; then
+		bind=127.0.0.1,::1
+	fi
 	mariadbd --no-defaults "${user[@]}" --datadir="$dir/mdb/data" \
 	    --socket="$dir/mdb/mysqld.sock" --port="$port" \
-	    --bind-address=127.0.0.1 --pid-file="$dir/mdb/mysqld.pid" \
+	    --bind-address="$bind" --pid-file="$dir/mdb/mysqld.pid" \
 	    --log-error="$dir/mdb/error.log" --skip-name-resolve \
 	    >/dev/null 2>&1 &
 	up=0

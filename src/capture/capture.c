@@ -24,6 +24,7 @@ struct capture {
 	const char	 *cur_name;
 	int		  link;
 	uint64_t	  file_packets;
+	uint64_t	  last_ts;	/* the last valid packet time, ns */
 	struct capture_stats stats;
 };
 
@@ -170,6 +171,33 @@ open_next(struct capture *c)
 }
 
 /*
+ * A packet's time in nanoseconds since 1970, 64-bit and validated. The
+ * classic pcap format stores unsigned 32-bit seconds (good to 2106), but
+ * libpcap hands them over through a signed 32-bit field: a negative
+ * tv_sec is such a time past 2038, not one before 1970 (pcapng's are
+ * unsigned 64-bit and never negative). A fraction outside [0, 1 s), or
+ * seconds past what 64-bit nanoseconds hold (2554), is no time at all:
+ * the packet keeps its bytes and takes the previous packet's time, and
+ * it is counted (ts_invalid).
+ */
+static uint64_t
+packet_time(struct capture *c, const struct timeval *tv)
+{
+	int64_t sec = (int64_t)tv->tv_sec;
+	int64_t frac = (int64_t)tv->tv_usec;	/* ns: nano precision */
+
+	if (sec < 0 && sec >= INT32_MIN)
+		sec += (int64_t)1 << 32;
+	if (sec < 0 || (uint64_t)sec > UINT64_MAX / 1000000000u - 1 ||
+	    frac < 0 || frac >= 1000000000) {
+		c->stats.ts_invalid++;
+		return c->last_ts;
+	}
+	c->last_ts = (uint64_t)sec * 1000000000u + (uint64_t)frac;
+	return c->last_ts;
+}
+
+/*
  * Read the next packet of the whole capture into *p (data valid until the
  * next call). Returns 1 for a packet, 0 at the end of the last file.
  */
@@ -185,8 +213,7 @@ capture_next(struct capture *c, struct capture_pkt *p)
 			return 0;
 		rc = pcap_next_ex(c->pcap, &h, &data);
 		if (rc == 1) {
-			p->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u +
-			    (uint64_t)h->ts.tv_usec;
+			p->ts_ns = packet_time(c, &h->ts);
 			p->caplen = h->caplen;
 			p->wirelen = h->len;
 			p->link = c->link;

@@ -41,6 +41,7 @@ struct capture_stats {
 	uint64_t	packets;
 	uint64_t	bytes;		/* captured bytes */
 	uint64_t	total_file_bytes; /* sizes of all the files (progress) */
+	uint64_t	ts_invalid;	/* timestamps that were no time */
 };
 
 struct capture;

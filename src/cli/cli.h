@@ -6,6 +6,7 @@
 #ifndef SMTPSNIFF_CLI_H
 #define SMTPSNIFF_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "capture/capture.h"
@@ -24,5 +25,7 @@ int	cli_run_offline(struct capture *, struct decoder *,
 	    struct flow_table *);
 void	cli_print_summary(FILE *, const struct capture *,
 	    const struct decoder *, const struct flow_table *);
+/* "512M", "2G", "65536": a size in bytes (K, M, G are powers of 1024). */
+int	cli_parse_size(const char *, uint64_t *);
 
 #endif /* SMTPSNIFF_CLI_H */

@@ -172,6 +172,7 @@ cli_flows(int argc, char **argv)
 	struct flow_ops ops = { on_open, on_data, on_gap, on_close };
 	struct flows_ctx ctx = { stdout, 0, { 0 }, 0 };
 	struct flow_config cfg;
+	struct decode_config dcfg;
 	struct capture *cap = NULL;
 	struct decoder *dec = NULL;
 	struct flow_table *ft = NULL;
@@ -205,8 +206,11 @@ cli_flows(int argc, char **argv)
 		log_warnx("%s", err);
 		goto done;
 	}
-	flow_config_default(&cfg);
-	if ((dec = decoder_new()) == NULL ||
+	/* The hash key (SMTPSNIFF_HASH_KEY or getrandom): said if none. */
+	if (flow_config_default(&cfg) == -1 ||
+	    decode_config_default(&dcfg) == -1)
+		goto done;
+	if ((dec = decoder_new_config(&dcfg)) == NULL ||
 	    (ft = flow_table_new(&cfg, &ops, &ctx)) == NULL) {
 		log_warnx("out of memory");
 		goto done;

@@ -3,10 +3,13 @@
  * subcommands. The loop allocates nothing: capture, decode and the flow
  * table reuse their buffers.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/mem.h"
 
 #define PROGRESS_STEP	(64u << 20)	/* bytes read between updates */
 
@@ -64,12 +67,16 @@ cli_print_summary(FILE *fp, const struct capture *cap,
 	struct capture_stats cs;
 	const struct decode_stats *ds = decoder_stats(dec);
 	const struct flow_table_stats *fs = flow_table_get_stats(ft);
+	struct mem_stats ms;
 	int i;
 
 	capture_get_stats(cap, &cs);
 	fprintf(fp, "summary: files %" PRIu64 " (errors %" PRIu64 ")"
-	    " packets %" PRIu64 " bytes %" PRIu64 "\n",
+	    " packets %" PRIu64 " bytes %" PRIu64,
 	    cs.files, cs.file_errors, cs.packets, cs.bytes);
+	if (cs.ts_invalid > 0)
+		fprintf(fp, " ts_invalid %" PRIu64, cs.ts_invalid);
+	fputc('\n', fp);
 	fprintf(fp, "  decode:");
 	for (i = 0; i < DECODE_RESULT_MAX; i++)
 		if (ds->result[i] != 0)
@@ -100,4 +107,59 @@ cli_print_summary(FILE *fp, const struct capture *cap,
 	    fs->memcap_gaps, fs->ooo_dropped, fs->ooo_bytes_max,
 	    fs->retrans_bytes, fs->overlap_mismatch, fs->late_packets,
 	    fs->rst_ignored);
+	if (fs->flows_cap_evictions || fs->memcap_hits) {
+		fprintf(fp, "  evictions: flows_cap %" PRIu64 " memcap_hits %"
+		    PRIu64 " memcap %" PRIu64, fs->flows_cap_evictions,
+		    fs->memcap_hits, fs->memcap_evictions);
+		for (i = 0; i < FLOW_EVICT_CLASSES; i++)
+			fprintf(fp, " %s %" PRIu64, flow_evict_class_name(i),
+			    fs->evicted[i]);
+		fputc('\n', fp);
+	}
+	mem_get_stats(&ms);
+	fprintf(fp, "  memory: limit %" PRIu64 " peak %" PRIu64, ms.limit,
+	    ms.peak);
+	for (i = 0; i < MEM_LAYER_MAX; i++)
+		fprintf(fp, " %s_peak %" PRIu64,
+		    mem_layer_name((enum mem_layer)i), ms.layer_peak[i]);
+	fputc('\n', fp);
+	if (fs->clock.jumps_ahead || fs->clock.jumps_back ||
+	    fs->clock.stray_ahead || fs->clock.stray_back)
+		fprintf(fp, "  time: jumps_ahead %" PRIu64 " jumps_back %"
+		    PRIu64 " stray_ahead %" PRIu64 " stray_back %" PRIu64 "\n",
+		    fs->clock.jumps_ahead, fs->clock.jumps_back,
+		    fs->clock.stray_ahead, fs->clock.stray_back);
+}
+
+int
+cli_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case 'K': case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M': case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'G': case 'g':
+		shift = 30;
+		end++;
+		break;
+	}
+	if (*end != '\0' || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "dbuf.h"
 
 /* Prepare an empty buffer that will never hold more than max bytes. */
@@ -18,13 +19,25 @@ dbuf_init(struct dbuf *b, size_t max)
 	b->cap = 0;
 	b->max = max;
 	b->failed = 0;
+	b->counted = false;
+}
+
+/* The same, its memory charged to the budget's session state (mem.h). */
+void
+dbuf_init_counted(struct dbuf *b, size_t max)
+{
+	dbuf_init(b, max);
+	b->counted = true;
 }
 
 /* Release the memory; the buffer is empty and usable again. */
 void
 dbuf_fini(struct dbuf *b)
 {
-	free(b->p);
+	if (b->counted)
+		mem_free(b->p);
+	else
+		free(b->p);
 	b->p = NULL;
 	b->len = 0;
 	b->cap = 0;
@@ -65,7 +78,7 @@ dbuf_grow(struct dbuf *b, size_t need)
 		}
 		ncap *= 2;
 	}
-	np = realloc(b->p, ncap);
+	np = b->counted ? mem_realloc(b->p, ncap) : realloc(b->p, ncap);
 	if (np == NULL)
 		goto fail;
 	b->p = np;

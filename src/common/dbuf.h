@@ -7,6 +7,7 @@
 #ifndef SMTPSNIFF_DBUF_H
 #define SMTPSNIFF_DBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,11 +17,13 @@ struct dbuf {
 	size_t	 cap;
 	size_t	 max;
 	int	 failed;
+	bool	 counted;	/* dbuf_init_counted: in the memory budget */
 };
 
 #include <string.h>
 
 void	dbuf_init(struct dbuf *, size_t max);
+void	dbuf_init_counted(struct dbuf *, size_t max);
 void	dbuf_fini(struct dbuf *);
 void	dbuf_reset(struct dbuf *);
 int	dbuf_add_slow(struct dbuf *, const void *, size_t);

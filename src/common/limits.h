@@ -25,13 +25,16 @@
 
 /*
  * Datagrams being reassembled from fragments at once (IPv4 and IPv6
- * together). Hit: the oldest datagram is dropped (counted as frag_evicted).
+ * together), each with about 1.3 KB of bookkeeping besides its bytes.
+ * Hit: the oldest datagram is dropped (counted as frag_evicted).
  */
 #define LIMIT_FRAG_DATAGRAMS		1024
 
 /*
- * Bytes held by all datagrams under reassembly. Each datagram reserves the
- * 64 KiB an IP datagram can reach, so this is about 64 of them at once.
+ * Bytes held by all datagrams under reassembly. A datagram holds only
+ * the 2 KiB pages its fragments have reached (a 3 KB datagram cut at
+ * Ethernet's MTU holds 2), so all LIMIT_FRAG_DATAGRAMS fit unless they are
+ * large; 64 KiB ones (the most IP allows) fit 64 at once.
  * Hit: as for LIMIT_FRAG_DATAGRAMS.
  */
 #define LIMIT_FRAG_MEMORY		(4u * 1024 * 1024)
@@ -151,6 +154,72 @@
 /* Bytes kept of a banner, HELO argument, address or reply text. */
 #define LIMIT_SMTP_FIELD		1024
 
+/*
+ * The memory budget (--memcap, common/mem.h): flows, reassembly buffers,
+ * fragments and session state (SMTP, MIME, open records) of the whole
+ * process. 512 MiB holds about a million idle connections' flows, or
+ * thousands of sessions with mail in flight. Hit: connections are
+ * evicted, half-open ones first, then idle sessions, mail in flight last
+ * (flow_table.c), each reason counted. The store's queue and batch have
+ * caps of their own (below).
+ */
+#define LIMIT_MEMCAP_DEFAULT		(512ull << 20)
+#define LIMIT_MEMCAP_MIN		(16u << 20)
+/* Once past the budget, evict down to this share of it (per mille). */
+#define LIMIT_MEMCAP_EVICT_TO		900
+
+/*
+ * Packet time (flow/pclock.c). A packet dated more than LIMIT_TIME_JUMP_S
+ * ahead of or behind the clock does not move it until LIMIT_TIME_CONFIRM
+ * far packets in a row agree (a real jump: files days apart, a clock set
+ * back); if time comes back first they were strays, counted. 60 s is
+ * above any reordering between taps; a quiet link's first packets after a
+ * longer pause only confirm the jump. Hit: counted (time_jumps_*,
+ * time_stray_* in the summary), never a timeout on a stray's word.
+ */
+#define LIMIT_TIME_JUMP_S		60
+#define LIMIT_TIME_CONFIRM		8
+
+/*
+ * --any-port: bytes held per direction of a connection on another port
+ * until its first line says whether it is SMTP (two RFC 5321 §4.5.3.1.4-5
+ * lines of 512, or a proxy handshake: an HTTP CONNECT header line, a
+ * SOCKS5 RFC 1929 login of at most 513 bytes). Hit: not SMTP, counted
+ * (probe_full in the summary).
+ */
+#define LIMIT_PROBE_BYTES		1024
+
+/*
+ * Proxy tunnels (HTTP CONNECT, SOCKS) opened one inside the other before
+ * SMTP. Hit: not SMTP, counted (tunnels_too_deep).
+ */
+#define LIMIT_PROBE_TUNNELS		2
+
+/*
+ * Bytes kept of the mechanism list of an EHLO reply's AUTH line (RFC 4954
+ * §3: "AUTH PLAIN LOGIN ..."); real lists are under 100. Hit: the list is
+ * cut here, SMTP_EV_AUTH_MECHS_TOO_LONG counted.
+ */
+#define LIMIT_SMTP_AUTH_MECHS		256
+
+/*
+ * Bytes of the first AUTH response kept to decode the user name, and of
+ * its decoded form (only when user names are asked for). RFC 4954 §4
+ * allows 12288 for the whole line, but a PLAIN, LOGIN or CRAM-MD5 first
+ * response with a sane name and password is far shorter. Hit: no user
+ * name is taken from it, SMTP_EV_AUTH_RESPONSE_TOO_LONG counted.
+ */
+#define LIMIT_SMTP_AUTH_RESPONSE	512
+
+/*
+ * Server bytes held after STARTTLS got its 220, until the client's next
+ * bytes say whether TLS follows (RFC 3207 §4: a TLS server waits for the
+ * ClientHello, so a conforming server sends nothing then). Hit: the
+ * server decides: TLS if its bytes are a TLS record, else clear text
+ * (SMTP_EV_STARTTLS_NOT_TLS).
+ */
+#define LIMIT_SMTP_TLS_HOLD		(16u * 1024)
+
 /* ---- record ---------------------------------------------------------- */
 
 /*
@@ -167,6 +236,9 @@
 
 #if LIMIT_VLAN_TAGS < 1 || LIMIT_VLAN_TAGS > 8
 #error "LIMIT_VLAN_TAGS out of range"
+#endif
+#if LIMIT_FRAG_DATAGRAMS < 1 || LIMIT_FRAG_MEMORY < 65536
+#error "LIMIT_FRAG_DATAGRAMS or LIMIT_FRAG_MEMORY out of range"
 #endif
 #if LIMIT_FLOWS < 16
 #error "LIMIT_FLOWS too small"
@@ -336,5 +408,108 @@
 #if LIMIT_MIME_ICONV_CACHE < 1
 #error "LIMIT_MIME_ICONV_CACHE too small"
 #endif
+
+/* ---- store ----------------------------------------------------------- */
+
+/*
+ * Units (a transaction's record or a session's summary) per database
+ * transaction, their bytes, and how long the first may wait. A commit
+ * writes every index page the batch dirtied, and the address-key and uid
+ * indexes are random-keyed, so larger batches write each page fewer times
+ * (2000 -> 20000: x1.75 measured on SQLite); a second bounds how late
+ * rows show to readers. The batch is kept in memory until its commit
+ * (and spooled if a server is lost). Hit: the batch is committed, nothing
+ * is lost; commits forced by the unit or byte cap rather than the timer
+ * are counted (store_stats.commits_full).
+ */
+#define LIMIT_STORE_BATCH_UNITS		20000
+#define LIMIT_STORE_BATCH_BYTES		(64u * 1024 * 1024)
+#define LIMIT_STORE_BATCH_MS		1000
+
+/*
+ * Bytes of units queued from the reader to the store's writer thread.
+ * Enough to ride out a commit. Hit: the reader waits for the writer
+ * (back-pressure, nothing lost), counted (store_stats.queue_waits).
+ */
+#define LIMIT_STORE_QUEUE_BYTES		(16u * 1024 * 1024)
+
+/*
+ * Bytes of one unit, and so of one spool record. A record at every other
+ * cap (1000 recipients, 256 attachments, 256 KiB of header strings) is a
+ * few MiB. Hit: the record is not stored, logged and counted as lost
+ * (store_stats.lost); in a spool file, a length above it is not one we
+ * wrote: the file is taken as torn there, logged, and what comes before
+ * is kept.
+ */
+#define LIMIT_STORE_UNIT_BYTES		(64u * 1024 * 1024)
+
+/*
+ * Bytes of a session uid in a unit, NUL included (the record's uid is
+ * 24 bytes). Only a damaged spool file has longer. Hit: the unit is
+ * malformed: skipped, logged and counted as lost.
+ */
+#define LIMIT_STORE_UID			24
+
+/*
+ * Session uid -> row id pairs remembered, direct-mapped (saves a SELECT
+ * per row). Hit: a uid whose slot another took is looked up again in
+ * the database; nothing is lost.
+ */
+#define LIMIT_STORE_SID_CACHE		4096
+
+/*
+ * Seconds between attempts to reach a database server that went away,
+ * doubling from the first to the last. Hit: retries go on at the last,
+ * records wait in the spool (logged when it goes and when it is back).
+ */
+#define LIMIT_STORE_RETRY_MIN_S		1
+#define LIMIT_STORE_RETRY_MAX_S		30
+
+/*
+ * Rows of one multi-row statement to a server: parameters under the
+ * 65535 that MariaDB and PostgreSQL allow, bytes under MariaDB's default
+ * max_allowed_packet (16 MiB), uids per SELECT ... IN. Hit: the next rows
+ * go in another statement of the same transaction; nothing is lost.
+ */
+#define LIMIT_BULK_PARAMS		60000
+#define LIMIT_BULK_BYTES		(8u * 1024 * 1024)
+#define LIMIT_BULK_IDS			1000
+
+#if LIMIT_STORE_BATCH_UNITS < 1 || LIMIT_STORE_QUEUE_BYTES < 1
+#error "LIMIT_STORE_BATCH_UNITS and LIMIT_STORE_QUEUE_BYTES must be positive"
+#endif
+#if LIMIT_STORE_UNIT_BYTES > 0xffffffffu
+#error "LIMIT_STORE_UNIT_BYTES must fit the spool's 32-bit lengths"
+#endif
+#if LIMIT_BULK_PARAMS > 65535
+#error "LIMIT_BULK_PARAMS above what the servers allow"
+#endif
+#if LIMIT_STORE_RETRY_MIN_S < 1 || \
+    LIMIT_STORE_RETRY_MAX_S < LIMIT_STORE_RETRY_MIN_S
+#error "LIMIT_STORE_RETRY_* out of range"
+#endif
+
+/* ---- outputs --------------------------------------------------------- */
+
+/*
+ * Elements of a Zeek smtp.log path: the server, the client, one per
+ * Received header. Sized so that it is never hit: the Received headers
+ * kept are capped first (LIMIT_MIME_RECEIVED, MIME_EV_LIST_TOO_LONG).
+ */
+#define LIMIT_ZEEK_PATH			(LIMIT_MIME_RECEIVED + 2)
+
+#if LIMIT_ZEEK_PATH < LIMIT_MIME_RECEIVED + 2
+#error "LIMIT_ZEEK_PATH must hold every Received header kept"
+#endif
+
+/* ---- configuration file ---------------------------------------------- */
+
+/*
+ * Bytes of one line of the configuration file (-c), without its line
+ * end. Long enough for any URL or path a setting takes. Hit: the file is
+ * refused with an error naming the line, never cut (a cut password would
+ * fail far from its cause, a cut network list would silently shrink).
+ */
+#define LIMIT_CONFIG_LINE		4096
 
 #endif /* SMTPSNIFF_LIMITS_H */

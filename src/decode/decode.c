@@ -4,20 +4,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "decode_int.h"
 
+/*
+ * The defaults: the process hash key. 0, or -1 if no key could be drawn
+ * (said with log_warnx; decoder_new_config() then refuses the config).
+ */
+int
+decode_config_default(struct decode_config *c)
+{
+	char err[ERRBUF_SIZE];
+
+	memset(c, 0, sizeof(*c));
+	if (siphash_key_process(&c->hash_key, err) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	c->hash_keyed = true;
+	return 0;
+}
+
+/* A decoder; NULL on ENOMEM or if cfg has no hash key. */
 struct decoder *
-decoder_new(void)
+decoder_new_config(const struct decode_config *cfg)
 {
 	struct decoder *d;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL)
+	if (!cfg->hash_keyed || (d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
-	if ((d->frags = frag_table_new()) == NULL) {
+	if ((d->frags = frag_table_new(&cfg->hash_key)) == NULL) {
 		free(d);
 		return NULL;
 	}
 	return d;
+}
+
+/* A decoder with the default config (the process hash key). */
+struct decoder *
+decoder_new(void)
+{
+	struct decode_config cfg;
+
+	if (decode_config_default(&cfg) == -1)
+		return NULL;
+	return decoder_new_config(&cfg);
 }
 
 void

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/limits.h"
+#include "common/siphash.h"
 #include "common/span.h"
 
 /* TCP flags (RFC 9293 §3.1). */
@@ -68,14 +69,25 @@ struct decode_stats {
 	uint64_t	vlan_deep;	/* frames with more tags than kept */
 	uint64_t	frag_datagrams;	/* reassembled successfully */
 	uint64_t	frag_timeout;
-	uint64_t	frag_evicted;
+	uint64_t	frag_evicted;	/* LIMIT_FRAG_DATAGRAMS or _MEMORY hit */
 	uint64_t	frag_overlap;	/* overlapping fragments seen */
 	uint64_t	frag_cut;	/* fragments cut by the snaplen */
+};
+
+/*
+ * The fragment table's hash key (as for flow_config: the process key by
+ * default, a fixed one in tests; no output depends on it).
+ */
+struct decode_config {
+	struct siphash_key	hash_key;
+	bool			hash_keyed;	/* false: decoder_new refuses */
 };
 
 struct decoder;
 struct capture_pkt;
 
+int		 decode_config_default(struct decode_config *);
+struct decoder	*decoder_new_config(const struct decode_config *);
 struct decoder	*decoder_new(void);
 void		 decoder_free(struct decoder *);
 enum decode_result decoder_decode(struct decoder *, const struct capture_pkt *,

@@ -23,17 +23,18 @@
 
 /*
  * A fragment table; see decode_frag.c. Datagrams are keyed by addresses,
- * identification, protocol and VLAN (RFC 791 §2.3, RFC 8200 §4.5).
+ * identification, protocol and VLAN (RFC 791 §2.3, RFC 8200 §4.5), and
+ * found by a hash under key.
  */
 struct frag_table;
 
-struct frag_table *frag_table_new(void);
+struct frag_table *frag_table_new(const struct siphash_key *key);
 void		 frag_table_free(struct frag_table *);
 
 /*
  * Add one fragment. Returns 1 with *out set to the whole reassembled
  * payload (valid until the next call) when the datagram is complete,
- * 0 when it is kept, -1 when the fragment is invalid.
+ * 0 when it is kept (or lost: no memory), -1 when the fragment is invalid.
  */
 int		 frag_table_add(struct frag_table *, struct decode_stats *,
 		    const struct pkt *hdr, uint8_t proto, uint32_t id,

@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #include "common/limits.h"
+#include "common/siphash.h"
 #include "decode/decode.h"
+#include "flow/pclock.h"
 
 enum flow_dir {
 	FLOW_C2S = 0,		/* client to server */
@@ -82,11 +84,25 @@ struct flow_config {
 	uint32_t	timeout_short_s;
 	uint32_t	linger_s;
 	uint32_t	reset_linger_s;
-	uint64_t	hash_seed;
+	/*
+	 * The key of the table's hash (SipHash-1-3), so that no one can aim
+	 * connections at one bucket. flow_config_default() gives the
+	 * process key; tests may set their own. No output depends on it.
+	 */
+	struct siphash_key hash_key;
+	bool		hash_keyed;	/* false: flow_table_new() refuses */
 	/* Ports that mark the server when no SYN shows who opened. */
 	const uint16_t	*server_ports;
 	size_t		nserver_ports;
 };
+
+/*
+ * Eviction classes, in the order connections are evicted: lingering keys,
+ * reset, half-open/opening/closing, established without mail in flight,
+ * mail in flight (flow_table.c).
+ */
+#define FLOW_EVICT_CLASSES	5
+const char	*flow_evict_class_name(int);
 
 struct flow_table_stats {
 	uint64_t	packets;	/* TCP segments handled */
@@ -103,11 +119,18 @@ struct flow_table_stats {
 	uint64_t	rst_ignored;	/* RST outside the window: not acted on */
 	uint64_t	retrans_bytes;
 	uint64_t	overlap_mismatch;
+	struct pclock_stats clock;	/* far packet times: jumps, strays */
+	/* Evictions by the queue they came from (flow_int.h's order). */
+	uint64_t	evicted[FLOW_EVICT_CLASSES];
+	uint64_t	flows_cap_evictions;	/* for LIMIT_FLOWS */
+	uint64_t	memcap_hits;		/* times the budget was passed */
+	uint64_t	memcap_evictions;	/* evictions for the budget */
+	uint64_t	chain_max;	/* longest bucket chain a lookup walked */
 };
 
 struct flow_table;
 
-void		 flow_config_default(struct flow_config *);
+int		 flow_config_default(struct flow_config *);
 struct flow_table *flow_table_new(const struct flow_config *,
 		    const struct flow_ops *, void *arg);
 void		 flow_table_free(struct flow_table *);
@@ -120,6 +143,7 @@ const struct flow_dir_stats *flow_get_dir_stats(const struct flow *,
 		    enum flow_dir);
 void		*flow_get_user(const struct flow *);
 void		 flow_set_user(struct flow *, void *);
+void		 flow_set_busy(struct flow *, bool);
 const char	*flow_end_name(enum flow_end);
 
 #endif /* SMTPSNIFF_FLOW_H */

@@ -44,7 +44,8 @@ struct flow_key {
 };
 
 enum flow_queue {
-	FLOWQ_EST,		/* established or picked up */
+	FLOWQ_EST,		/* established or picked up, no mail in flight */
+	FLOWQ_MAIL,		/* established, the layer above has mail open */
 	FLOWQ_SHORT,		/* opening, closing, or half of it seen */
 	FLOWQ_RESET,		/* RST accepted; ends when quiet */
 	FLOWQ_LINGER,		/* ended; key kept to absorb late packets */
@@ -61,7 +62,9 @@ struct flow {
 	uint8_t		 client_side;	/* key side of the client */
 	bool		 ended;
 	bool		 rst_seen;
+	bool		 busy;		/* flow_set_busy(): mail in flight */
 	struct flow_info info;
+	uint64_t	 active;	/* clock time of its last packet */
 	struct tcp_stream dir[2];	/* indexed by enum flow_dir */
 	void		*user;
 };
@@ -84,8 +87,12 @@ struct flow_table {
 	size_t			 nchunks;
 	size_t			 nflows;	/* in the table, lingering too */
 	struct flow_queue_list	 q[FLOWQ_MAX];
-	uint64_t		 now;
+	uint64_t		 now;		/* the packet clock's */
 	uint64_t		 next_sweep;
+	struct pclock		 clock;
+	/* Connections touched while a far packet time was pending. */
+	struct flow		*pend_flows[LIMIT_TIME_CONFIRM];
+	unsigned		 npend_flows;
 	size_t			 ooo_bytes;	/* all directions */
 	struct flow_table_stats	 st;
 };

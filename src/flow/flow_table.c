@@ -2,17 +2,23 @@
  * flow_table.c: connections by key (the original design's "flux" hash)
  * and by last activity (its "TimeFlux"): three queues, each ordered by last
  * activity and each with one timeout, so expiry only ever looks at heads.
- * The hash is seeded and symmetric (the key is sorted, so both directions
- * find the same entry). Flow storage comes from a pool that grows in chunks
- * up to LIMIT_FLOWS and is reused: no allocation per packet.
+ * The hash is SipHash-1-3 under a key drawn at start, so that no one can
+ * aim connections at one bucket (hash flooding), and symmetric: the key
+ * is sorted, so both directions find the same entry. Nothing that comes
+ * out depends on the hash: every walk is in order of activity, never of
+ * buckets. Flow storage comes from a pool that grows in chunks up to
+ * LIMIT_FLOWS and is reused: no allocation per packet.
  *
  * A connection that ended stays in the table for LIMIT_TCP_LINGER_S
  * ("linger"), so that its late ACKs and retransmissions do not start a
  * bogus mid-stream connection; a new SYN on its key starts a new one.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
+#include "common/mem.h"
 #include "flow_int.h"
 
 #define FLOW_CHUNK	1024
@@ -22,9 +28,16 @@
 
 static const uint16_t default_server_ports[] = { 25, 465, 587, 2525 };
 
-void
+/*
+ * The defaults: limits.h's caps, the default server ports and the process
+ * hash key. 0, or -1 if no key could be drawn (said with log_warnx; the
+ * config is then refused by flow_table_new()).
+ */
+int
 flow_config_default(struct flow_config *c)
 {
+	char err[ERRBUF_SIZE];
+
 	memset(c, 0, sizeof(*c));
 	c->max_flows = LIMIT_FLOWS;
 	c->stream_ooo_bytes = LIMIT_STREAM_OOO_BYTES;
@@ -33,15 +46,21 @@ flow_config_default(struct flow_config *c)
 	c->timeout_short_s = LIMIT_TCP_TIMEOUT_SHORT_S;
 	c->linger_s = LIMIT_TCP_LINGER_S;
 	c->reset_linger_s = LIMIT_TCP_RESET_LINGER_S;
-	c->hash_seed = 0x9e3779b97f4a7c15ull;
 	c->server_ports = default_server_ports;
 	c->nserver_ports = sizeof(default_server_ports) /
 	    sizeof(default_server_ports[0]);
+	if (siphash_key_process(&c->hash_key, err) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	c->hash_keyed = true;
+	return 0;
 }
 
 /*
  * Create a table. ops and arg receive every connection's data; cfg is
- * copied (server_ports must outlive the table). NULL on ENOMEM.
+ * copied (server_ports must outlive the table). NULL on ENOMEM, or if cfg
+ * has no hash key.
  */
 struct flow_table *
 flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
@@ -50,9 +69,10 @@ flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
 	struct flow_table *t;
 	size_t n = FLOW_BUCKETS_MIN;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if (!cfg->hash_keyed || (t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->cfg = *cfg;
+	pclock_init(&t->clock);
 	if (t->cfg.max_flows < 1)
 		t->cfg.max_flows = 1;
 	t->ops = *ops;
@@ -65,38 +85,31 @@ flow_table_new(const struct flow_config *cfg, const struct flow_ops *ops,
 		free(t);
 		return NULL;
 	}
+	mem_charge(MEM_FLOWS, n * sizeof(*t->buckets));
 	t->q[FLOWQ_EST].timeout_ns = (uint64_t)t->cfg.timeout_est_s * NS;
+	t->q[FLOWQ_MAIL].timeout_ns = (uint64_t)t->cfg.timeout_est_s * NS;
 	t->q[FLOWQ_SHORT].timeout_ns = (uint64_t)t->cfg.timeout_short_s * NS;
 	t->q[FLOWQ_RESET].timeout_ns = (uint64_t)t->cfg.reset_linger_s * NS;
 	t->q[FLOWQ_LINGER].timeout_ns = (uint64_t)t->cfg.linger_s * NS;
 	return t;
 }
 
+/*
+ * SipHash-1-3 of the key's bytes that matter: the family, VLAN ids and
+ * ports, then each address at its length (an IPv4 key hashes 18 bytes,
+ * not 42). Equal keys give equal hashes, which is all lookup needs.
+ */
 static uint64_t
-mix64(uint64_t h)
+key_hash(const struct flow_key *k, const struct siphash_key *key)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
+	uint8_t b[sizeof(*k)];
+	size_t hl = offsetof(struct flow_key, addr);
+	size_t al = k->af == 4 ? 4 : 16;
 
-static uint64_t
-key_hash(const struct flow_key *k, uint64_t seed)
-{
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = seed, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= sizeof(*k); i += 8) {
-		memcpy(&w, p + i, 8);
-		h = mix64(h ^ w) + 0x9e3779b97f4a7c15ull;
-	}
-	for (; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return mix64(h);
+	memcpy(b, k, hl);
+	memcpy(b + hl, k->addr[0], al);
+	memcpy(b + hl + al, k->addr[1], al);
+	return siphash13(key, b, hl + 2 * al);
 }
 
 /*
@@ -197,6 +210,7 @@ flow_release(struct flow_table *t, struct flow *f)
 	f->hnext = t->free_list;
 	t->free_list = f;
 	t->nflows--;
+	mem_uncharge(MEM_FLOWS, sizeof(*f));
 }
 
 /*
@@ -231,28 +245,61 @@ flow_end(struct flow_table *t, struct flow *f, enum flow_end why,
 }
 
 /*
- * Make room for one more flow: a lingering key if there is one, else the
- * least recently active connection, which ends as "evicted".
+ * The eviction order (issue 8 §3), when the table is full (max_flows) or
+ * the memory budget is spent: lingering keys of ended connections first,
+ * then reset ones waiting for quiet, then half-open, opening and closing
+ * ones (a SYN flood lives here), then established connections with no
+ * mail in flight (idle sessions, other protocols), and only then the
+ * sessions with mail in flight. Least recently active first within each.
  */
-static void
+static const enum flow_queue evict_order[] = {
+	FLOWQ_LINGER, FLOWQ_RESET, FLOWQ_SHORT, FLOWQ_EST, FLOWQ_MAIL,
+};
+
+_Static_assert(sizeof(evict_order) / sizeof(evict_order[0]) ==
+    FLOW_EVICT_CLASSES, "one counter per eviction class");
+
+const char *
+flow_evict_class_name(int i)
+{
+	static const char *const names[FLOW_EVICT_CLASSES] = {
+		"linger", "reset", "opening", "idle", "mail",
+	};
+
+	return i >= 0 && i < FLOW_EVICT_CLASSES ? names[i] : "unknown";
+}
+
+/* Evict one connection; false if there is none to evict. */
+static bool
 evict_one(struct flow_table *t)
 {
-	struct flow *victim = t->q[FLOWQ_LINGER].head, *h;
-	int i;
+	struct flow *victim;
+	size_t i;
 
-	if (victim != NULL) {
-		flow_release(t, victim);
-		return;
+	for (i = 0; i < sizeof(evict_order) / sizeof(evict_order[0]); i++) {
+		if ((victim = t->q[evict_order[i]].head) == NULL)
+			continue;
+		t->st.evicted[i]++;
+		if (victim->ended)
+			flow_release(t, victim);
+		else
+			flow_end(t, victim,
+			    end_reason(victim, FLOW_END_EVICTED), false);
+		return true;
 	}
-	for (i = 0; i < FLOWQ_LINGER; i++) {
-		h = t->q[i].head;
-		if (h != NULL && (victim == NULL ||
-		    h->info.ts_last < victim->info.ts_last))
-			victim = h;
-	}
-	if (victim != NULL)
-		flow_end(t, victim, end_reason(victim, FLOW_END_EVICTED),
-		    false);
+	return false;
+}
+
+/*
+ * Past the memory budget: evict, in order, until back under
+ * LIMIT_MEMCAP_EVICT_TO per mille of it (not one connection per packet).
+ */
+static void
+relieve_memory(struct flow_table *t)
+{
+	t->st.memcap_hits++;
+	while (mem_above(LIMIT_MEMCAP_EVICT_TO) && evict_one(t))
+		t->st.memcap_evictions++;
 }
 
 static struct flow *
@@ -262,8 +309,8 @@ flow_alloc(struct flow_table *t)
 	void **nc;
 	size_t i;
 
-	if (t->nflows >= t->cfg.max_flows)
-		evict_one(t);
+	if (t->nflows >= t->cfg.max_flows && evict_one(t))
+		t->st.flows_cap_evictions++;
 	if (t->free_list == NULL) {
 		nc = realloc(t->chunks, (t->nchunks + 1) * sizeof(*nc));
 		if (nc == NULL)
@@ -280,6 +327,7 @@ flow_alloc(struct flow_table *t)
 	f = t->free_list;
 	t->free_list = f->hnext;
 	t->nflows++;
+	mem_charge(MEM_FLOWS, sizeof(*f));
 	return f;
 }
 
@@ -344,6 +392,7 @@ maybe_grow(struct flow_table *t)
 		}
 	}
 	free(t->buckets);
+	mem_charge(MEM_FLOWS, (n - t->nbuckets) * sizeof(*nb));
 	t->buckets = nb;
 	t->nbuckets = n;
 }
@@ -375,6 +424,7 @@ flow_create(struct flow_table *t, const struct pkt *p,
 	f->info.server = client_is_src ? dst : src;
 	f->info.ts_first = p->ts_ns;
 	f->info.ts_last = p->ts_ns;
+	f->active = t->now;
 	tcp_stream_init(&f->dir[0]);
 	tcp_stream_init(&f->dir[1]);
 	f->hnext = t->buckets[hash & (t->nbuckets - 1)];
@@ -388,16 +438,25 @@ flow_create(struct flow_table *t, const struct pkt *p,
 	return f;
 }
 
+/*
+ * The flow of key k, or NULL. The longest chain walked is kept in the
+ * stats: with a keyed hash it stays a handful whatever the traffic.
+ */
 static struct flow *
 flow_lookup(struct flow_table *t, const struct flow_key *k, uint64_t hash)
 {
 	struct flow *f;
+	uint64_t steps = 0;
 
 	for (f = t->buckets[hash & (t->nbuckets - 1)]; f != NULL;
-	    f = f->hnext)
+	    f = f->hnext) {
+		steps++;
 		if (f->hash == hash && memcmp(&f->key, k, sizeof(*k)) == 0)
-			return f;
-	return NULL;
+			break;
+	}
+	if (steps > t->st.chain_max)
+		t->st.chain_max = steps;
+	return f;
 }
 
 /* End every connection idle past its queue's timeout. */
@@ -409,7 +468,7 @@ sweep(struct flow_table *t)
 
 	for (i = 0; i < FLOWQ_MAX; i++) {
 		while ((f = t->q[i].head) != NULL &&
-		    t->now - f->info.ts_last > t->q[i].timeout_ns) {
+		    t->now - f->active > t->q[i].timeout_ns) {
 			if (i == FLOWQ_LINGER)
 				flow_release(t, f);
 			else
@@ -431,7 +490,7 @@ queue_for(const struct flow *f)
 	/* Opening: a SYN and no answer yet. */
 	if (c->st.syn_seen && !s->seq_known)
 		return FLOWQ_SHORT;
-	return FLOWQ_EST;
+	return f->busy ? FLOWQ_MAIL : FLOWQ_EST;
 }
 
 static bool
@@ -488,24 +547,43 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 	struct tcp_stream *st;
 	enum flow_dir dir;
 	enum flow_queue q;
+	enum pclock_verdict v;
 	uint64_t hash;
 	uint32_t seq;
 	uint8_t side;
+	unsigned i;
+	bool pending;
 
 	t->st.packets++;
-	if (p->ts_ns > t->now)
-		t->now = p->ts_ns;
+	pending = t->clock.npend > 0;
+	v = pclock_admit(&t->clock, p->ts_ns);
+	if (v != PCLOCK_OK || pending)
+		t->st.clock = t->clock.st;	/* only then do they change */
+	if (v == PCLOCK_JUMPED) {
+		/*
+		 * Connections seen while the jump awaited its confirmation
+		 * belong after it: stamped now, they are not timed out by it
+		 * (they are the newest of their queues, so order holds).
+		 */
+		for (i = 0; i < t->npend_flows; i++)
+			t->pend_flows[i]->active = t->clock.now;
+	}
+	if (v != PCLOCK_PENDING)
+		t->npend_flows = 0;
+	t->now = t->clock.now;
 	if (t->now >= t->next_sweep) {
 		sweep(t);
 		t->next_sweep = t->now + SWEEP_NS;
 	}
+	if (mem_over())
+		relieve_memory(t);
 	make_key(p, &k, &side);
 	/* Consecutive packets mostly belong to one connection. */
 	if (t->last != NULL && memcmp(&t->last->key, &k, sizeof(k)) == 0) {
 		f = t->last;
 		hash = f->hash;
 	} else {
-		hash = key_hash(&k, t->cfg.hash_seed);
+		hash = key_hash(&k, &t->cfg.hash_key);
 		f = flow_lookup(t, &k, hash);
 	}
 	if (f != NULL && is_new_connection(f, p, side)) {
@@ -523,6 +601,9 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 		return;
 	}
 	t->last = f;
+	f->active = t->now;
+	if (v == PCLOCK_PENDING && t->npend_flows < LIMIT_TIME_CONFIRM)
+		t->pend_flows[t->npend_flows++] = f;
 	f->info.packets++;
 	if (p->ts_ns > f->info.ts_last)
 		f->info.ts_last = p->ts_ns;
@@ -580,7 +661,7 @@ flow_table_finish(struct flow_table *t)
 		for (i = 0; i < FLOWQ_MAX; i++) {
 			h = t->q[i].head;
 			if (h != NULL && (victim == NULL ||
-			    h->info.ts_last < victim->info.ts_last))
+			    h->active < victim->active))
 				victim = h;
 		}
 		if (victim == NULL)
@@ -605,6 +686,7 @@ flow_table_free(struct flow_table *t)
 		free(t->chunks[i]);
 	free(t->chunks);
 	free(t->buckets);
+	mem_uncharge(MEM_FLOWS, t->nbuckets * sizeof(*t->buckets));
 	free(t);
 }
 
@@ -636,6 +718,16 @@ void
 flow_set_user(struct flow *f, void *u)
 {
 	f->user = u;
+}
+
+/*
+ * The layer above has mail in flight on this connection (or no longer):
+ * it is evicted last. Takes effect when the packet being handled is done.
+ */
+void
+flow_set_busy(struct flow *f, bool busy)
+{
+	f->busy = busy;
 }
 
 const char *

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "flow_int.h"
 
 void
@@ -32,6 +33,7 @@ seg_free(struct flow_table *t, struct tcp_stream *s, struct seg *n)
 	s->nsegs--;
 	s->buffered -= n->len;
 	t->ooo_bytes -= n->len;
+	mem_uncharge(MEM_REASSEMBLY, sizeof(*n) + n->len);
 	free(n);
 }
 
@@ -150,6 +152,7 @@ seg_new(struct flow_table *t, struct tcp_stream *s, uint64_t off,
 	s->nsegs++;
 	s->buffered += len;
 	t->ooo_bytes += len;
+	mem_charge(MEM_REASSEMBLY, sizeof(*n) + len);
 	if (t->ooo_bytes > t->st.ooo_bytes_max)
 		t->st.ooo_bytes_max = t->ooo_bytes;
 	return n;

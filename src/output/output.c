@@ -133,7 +133,7 @@ output_write(struct output *o, const struct record *r)
 }
 
 int
-output_session(struct output *o, const struct store_session *ss)
+output_session(struct output *o, const struct record_summary *ss)
 {
 	if (o->store == NULL)
 		return 0;

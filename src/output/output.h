@@ -27,7 +27,7 @@ struct output	*output_open(const char *spec, const struct store_config *,
 /* Write one record. -1 on a write error (reported once). */
 int		 output_write(struct output *, const struct record *);
 /* A connection ended: databases keep a row per session, lines do not. */
-int		 output_session(struct output *, const struct store_session *);
+int		 output_session(struct output *, const struct record_summary *);
 /* What became of an output's records, told at its close. */
 struct output_summary {
 	char			 name[256];	/* no password */

@@ -21,9 +21,8 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/limits.h"
 #include "output_int.h"
-
-#define PATH_MAX_ELEMS	64
 
 static bool
 is_ipchar(char c)
@@ -86,7 +85,7 @@ received_addr(const char *h, char out[INET6_ADDRSTRLEN])
 static void
 path(struct dbuf *b, const struct record *r)
 {
-	char ips[PATH_MAX_ELEMS][INET6_ADDRSTRLEN], ip[INET6_ADDRSTRLEN];
+	char ips[LIMIT_ZEEK_PATH][INET6_ADDRSTRLEN], ip[INET6_ADDRSTRLEN];
 	size_t n = 0, i;
 	const struct record_conn *c = r->conn;
 
@@ -95,7 +94,7 @@ path(struct dbuf *b, const struct record *r)
 	inet_ntop(c->client.af == 4 ? AF_INET : AF_INET6, c->client.ip,
 	    ips[n++], INET6_ADDRSTRLEN);
 	for (i = 0; r->mime != NULL && i < r->mime->h.received.n &&
-	    n < PATH_MAX_ELEMS; i++) {
+	    n < LIMIT_ZEEK_PATH; i++) {
 		if (!received_addr(r->mime->h.received.v[i], ip))
 			continue;
 		if (strcmp(ips[n - 1], ip) != 0)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "common/json.h"
 #include "record.h"
 
@@ -20,8 +21,11 @@
 
 struct tx {
 	uint32_t		 id;
+	uint32_t		 seq;		/* of the command that began it */
 	uint64_t		 ts;
-	char			*helo;
+	char			*helo;		/* the last accepted HELO/EHLO */
+	char			*helo_sent;	/* a newer one, not answered yet */
+	uint32_t		 helo_seq;	/* that one's command */
 	bool			 has_mail;
 	char			*mail_from;
 	char			*mail_params;
@@ -39,6 +43,7 @@ struct tx {
 	uint16_t		 final_code;	/* reply to the end of data */
 	bool			 bdat;
 	bool			 closed;	/* the client moved on */
+	bool			 cut;		/* still open when time ran out */
 	bool			 superseded;	/* a newer MAIL awaits its reply */
 	bool			 gap;
 	unsigned		 pending;	/* replies still to come */
@@ -73,8 +78,10 @@ struct record_session {
 	bool			 tls;
 	uint64_t		 starttls_ts;
 	char			*starttls_reply;
-	char			*pending_helo;	/* EHLO sent, not answered */
+	char			*pending_helo;	/* HELO/EHLO sent, not answered */
+	bool			 helo_wait;	/* pending_helo awaits its reply */
 	uint32_t		 helo_seq;
+	bool			 not_tls;	/* STARTTLS 220, then clear text */
 	char			*last_reply_any;
 	size_t			 last_reply_any_cap;
 	unsigned		 msgs_answered;	/* end-of-data replies seen */
@@ -89,7 +96,6 @@ struct record_session {
 	struct seqmap		 map[SEQMAP];
 	uint32_t		 loose_events[SMTP_EV_MAX];
 	uint32_t		 all_events[SMTP_EV_MAX];	/* emitted ones */
-	bool			 timed_out;
 };
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -108,7 +114,7 @@ str_copy(struct span s)
 
 	for (i = 0; i < n; i++)
 		nul += s.p[i] == '\0';
-	if ((d = malloc(n + 2 * nul + 1)) == NULL)
+	if ((d = mem_malloc(n + 2 * nul + 1)) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		if (s.p[i] == '\0') {
@@ -125,7 +131,7 @@ str_copy(struct span s)
 static void
 str_set(char **dst, struct span s)
 {
-	free(*dst);
+	mem_free(*dst);
 	*dst = str_copy(s);
 }
 
@@ -141,7 +147,7 @@ str_keep(char **dst, size_t *cap, struct span s)
 	char *d;
 
 	if (*dst == NULL || *cap < n + 1) {
-		if ((d = realloc(*dst, n + 1)) == NULL)
+		if ((d = mem_realloc(*dst, n + 1)) == NULL)
 			return;
 		*dst = d;
 		*cap = n + 1;
@@ -154,7 +160,7 @@ str_keep(char **dst, size_t *cap, struct span s)
 static char *
 str_dup(const char *s)
 {
-	return s != NULL ? strdup(s) : NULL;
+	return s != NULL ? mem_strdup(s) : NULL;
 }
 
 static struct tx *
@@ -183,15 +189,16 @@ tx_free(struct tx *t)
 
 	if (t == NULL)
 		return;
-	free(t->helo);
-	free(t->mail_from);
-	free(t->mail_params);
+	mem_free(t->helo);
+	mem_free(t->helo_sent);
+	mem_free(t->mail_from);
+	mem_free(t->mail_params);
 	for (i = 0; i < t->nrcpt; i++)
-		free(t->rcpt[i].addr);
-	free(t->rcpt);
-	free(t->last_reply);
+		mem_free(t->rcpt[i].addr);
+	mem_free(t->rcpt);
+	mem_free(t->last_reply);
 	mime_parser_free(t->mime);
-	free(t);
+	mem_free(t);
 }
 
 static void
@@ -286,8 +293,12 @@ tx_status(const struct record_session *rs, const struct tx *t)
 		return RECORD_REJECTED;
 	if (all_rcpt_refused(t))
 		return RECORD_REJECTED;
-	/* The connection went quiet: what would have come is unknown. */
-	if (rs->timed_out && (t->pending > 0 || t->data_end))
+	/*
+	 * The connection went quiet, was evicted, or the capture ended
+	 * while the client was still in this transaction: what it would
+	 * have done next is hidden (DESIGN.md), it did not abort.
+	 */
+	if (t->cut)
 		return RECORD_INCOMPLETE;
 	if (t->has_mail && is2xx(t->mail_code) && any_rcpt_accepted(t))
 		return RECORD_ABORTED;
@@ -307,7 +318,8 @@ emit(struct record_session *rs, struct tx *t)
 	r.ts = t->ts;
 	r.trans_depth = ++rs->depth;
 	r.banner = rs->banner;
-	r.helo = t->helo;
+	/* A HELO/EHLO whose reply never came: taken as sent. */
+	r.helo = t->helo_sent != NULL ? t->helo_sent : t->helo;
 	r.tls = rs->tls;
 	r.auth_mech = rs->auth_mech;
 	r.auth_user = rs->auth_user;
@@ -328,7 +340,12 @@ emit(struct record_session *rs, struct tx *t)
 	r.zeek_depth = rs->msgs_answered + 1;
 	r.has_message = t->has_message;
 	r.size = t->size;
-	r.size_known = t->has_message && t->data_end && !t->gap;
+	/*
+	 * A message sent before DATA was answered (before the greeting,
+	 * say) and then refused was never received as one: no size.
+	 */
+	r.size_known = t->has_message && t->data_end && !t->gap &&
+	    !(t->data_code != 0 && t->data_code != 354);
 	r.bdat = t->bdat;
 	if (t->mime != NULL) {
 		mime_parser_finish(t->mime);
@@ -338,6 +355,9 @@ emit(struct record_session *rs, struct tx *t)
 		r.events[i] = t->events[i];
 		rs->all_events[i] += t->events[i];
 	}
+	/* Every record after a STARTTLS that led to no TLS says so. */
+	if (rs->not_tls && r.events[SMTP_EV_STARTTLS_NOT_TLS] == 0)
+		r.events[SMTP_EV_STARTTLS_NOT_TLS] = 1;
 	rs->ops.on_record(rs->arg, &r);
 }
 
@@ -355,17 +375,21 @@ emit_oldest(struct record_session *rs)
 	rs->ntx--;
 }
 
-/* Hand over, in order, the transactions that are settled. */
+/*
+ * Hand over, in order, the transactions that are settled. One whose
+ * replies are still to come waits for them even while the server has
+ * said nothing yet: a client may send its whole conversation before the
+ * greeting, and the replies come after it (RFC 5321 §3.1). Only the end
+ * of the connection (all) or LIMIT_RECORD_TX settles one without them.
+ */
 static void
 flush_ready(struct record_session *rs, bool all)
 {
 	struct tx *t;
-	bool no_server = !smtp_session_server_seen(rs->smtp);
 
 	while (rs->ntx > 0) {
 		t = rs->tx[0];
-		if (!all && !(t->closed && !t->superseded &&
-		    (t->pending == 0 || no_server)))
+		if (!all && !(t->closed && !t->superseded && t->pending == 0))
 			break;
 		emit_oldest(rs);
 	}
@@ -383,7 +407,7 @@ close_current(struct record_session *rs)
 }
 
 static struct tx *
-tx_new(struct record_session *rs, uint64_t ts)
+tx_new(struct record_session *rs, const struct smtp_cmd *c)
 {
 	struct tx *t;
 
@@ -398,11 +422,17 @@ tx_new(struct record_session *rs, uint64_t ts)
 		emit_oldest(rs);
 		flush_ready(rs, false);
 	}
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if ((t = mem_calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->id = ++rs->next_tx_id;
-	t->ts = ts;
+	t->seq = c->seq;
+	t->ts = c->ts;
 	t->helo = str_dup(rs->helo);
+	if (rs->helo_wait) {
+		/* Pipelined after a HELO/EHLO: its reply settles the name. */
+		t->helo_sent = str_dup(rs->pending_helo);
+		t->helo_seq = rs->helo_seq;
+	}
 	/* Events seen between transactions go with the next one. */
 	memcpy(t->events, rs->loose_events, sizeof(t->events));
 	memset(rs->loose_events, 0, sizeof(rs->loose_events));
@@ -420,14 +450,14 @@ tx_open(struct record_session *rs)
 }
 
 static struct tx *
-tx_for_envelope(struct record_session *rs, uint64_t ts)
+tx_for_envelope(struct record_session *rs, const struct smtp_cmd *c)
 {
 	struct tx *t = tx_open(rs);
 
 	if (t != NULL)
 		return t;
 	rs->loose_events[SMTP_EV_OUT_OF_SEQUENCE]++;
-	return tx_new(rs, ts);
+	return tx_new(rs, c);
 }
 
 /* The transaction before t in flight, if any. */
@@ -493,7 +523,7 @@ merge_into(struct record_session *rs, struct tx *older, struct tx *newer)
 		if (older->nrcpt == older->rcpt_cap) {
 			size_t ncap = older->rcpt_cap ? older->rcpt_cap * 2 : 4;
 
-			if ((nr = realloc(older->rcpt, ncap * sizeof(*nr))) ==
+			if ((nr = mem_realloc(older->rcpt, ncap * sizeof(*nr))) ==
 			    NULL)
 				break;
 			older->rcpt = nr;
@@ -528,7 +558,7 @@ add_rcpt(struct record_session *rs, const struct smtp_cmd *c)
 	struct record_rcpt *nr;
 	struct tx *t;
 
-	if ((t = tx_for_envelope(rs, c->ts)) == NULL)
+	if ((t = tx_for_envelope(rs, c)) == NULL)
 		return;
 	if (!t->has_mail)
 		t->events[SMTP_EV_OUT_OF_SEQUENCE]++;
@@ -542,7 +572,7 @@ add_rcpt(struct record_session *rs, const struct smtp_cmd *c)
 	if (t->nrcpt == t->rcpt_cap) {
 		size_t ncap = t->rcpt_cap ? t->rcpt_cap * 2 : 4;
 
-		if ((nr = realloc(t->rcpt, ncap * sizeof(*nr))) == NULL) {
+		if ((nr = mem_realloc(t->rcpt, ncap * sizeof(*nr))) == NULL) {
 			t->pending--;
 			return;
 		}
@@ -569,24 +599,21 @@ on_cmd(void *arg, const struct smtp_cmd *c)
 	case SMTP_CMD_LHLO:
 		/*
 		 * RFC 5321 §4.1.4: an accepted EHLO resets the transaction;
-		 * a refused one changes nothing. Without a server to say
-		 * which, take it as accepted.
+		 * a refused one changes nothing. So the name counts from
+		 * its 2xx (on_reply), as the reset does. Until then it is
+		 * pending; with no server to answer it, it is taken as sent
+		 * (and the client has moved on from what was open).
 		 */
-		/*
-		 * The new name holds from now on (what it was is kept, to
-		 * go back to if the EHLO is refused); the reset waits for
-		 * the reply, or happens now if no server will send one.
-		 */
-		free(rs->pending_helo);
-		rs->pending_helo = rs->helo;
-		rs->helo = str_copy(c->arg);
+		mem_free(rs->pending_helo);
+		rs->pending_helo = str_copy(c->arg);
+		rs->helo_wait = true;
 		rs->helo_seq = c->seq;
 		if (!smtp_session_server_seen(rs->smtp))
 			close_current(rs);
 		break;
 	case SMTP_CMD_MAIL:
 		mail_while_open(rs);
-		if ((t = tx_new(rs, c->ts)) == NULL)
+		if ((t = tx_new(rs, c)) == NULL)
 			break;
 		t->has_mail = true;
 		t->mail_from = str_copy(c->path);
@@ -601,7 +628,7 @@ on_cmd(void *arg, const struct smtp_cmd *c)
 		break;
 	case SMTP_CMD_DATA:
 		/* Without an envelope too: a refused attempt is a record. */
-		if ((t = tx_for_envelope(rs, c->ts)) == NULL)
+		if ((t = tx_for_envelope(rs, c)) == NULL)
 			break;
 		if (t->nrcpt == 0)
 			t->events[SMTP_EV_OUT_OF_SEQUENCE]++;
@@ -614,7 +641,7 @@ on_cmd(void *arg, const struct smtp_cmd *c)
 	case SMTP_CMD_BDAT:
 		if (!c->bdat_ok)
 			break;		/* no chunk follows: nothing to record */
-		if ((t = tx_for_envelope(rs, c->ts)) == NULL)
+		if ((t = tx_for_envelope(rs, c)) == NULL)
 			break;
 		if (t->nrcpt == 0)
 			t->events[SMTP_EV_OUT_OF_SEQUENCE]++;
@@ -658,6 +685,57 @@ tx_awaiting_end(struct record_session *rs)
 	return NULL;
 }
 
+/*
+ * The reply to a HELO/EHLO settles it (RFC 5321 §4.1.4): accepted (2xx),
+ * its name holds from that command on and the transactions begun before
+ * it are over; refused, nothing changes and the name before it stays.
+ * No anomaly either way: a refusal is the server's answer, not a
+ * protocol fault (Zeek and Suricata raise nothing; they keep the name
+ * as sent).
+ */
+static void
+helo_reply(struct record_session *rs, const struct smtp_cmd *c,
+    const struct smtp_reply *r)
+{
+	bool ok = is2xx(r->code);
+	unsigned i;
+	struct tx *t;
+
+	for (i = 0; i < rs->ntx; i++) {
+		t = rs->tx[i];
+		if (t->helo_sent == NULL || t->helo_seq != c->seq)
+			continue;
+		if (ok) {
+			mem_free(t->helo);
+			t->helo = t->helo_sent;
+		} else {
+			mem_free(t->helo_sent);
+		}
+		t->helo_sent = NULL;
+	}
+	if (c->seq == rs->helo_seq && rs->helo_wait) {
+		rs->helo_wait = false;
+		if (ok) {
+			mem_free(rs->helo);
+			rs->helo = rs->pending_helo;
+			rs->pending_helo = NULL;
+		}
+	}
+	if (!ok)
+		return;
+	if (c->id != SMTP_CMD_HELO)
+		rs->ext = r->ext;
+	/*
+	 * Only what was begun before this command ends: MAIL, RCPT and DATA
+	 * pipelined after an EHLO (RFC 2920 §3.1 says not to, clients do)
+	 * belong to the transaction it opens.
+	 */
+	for (i = 0; i < rs->ntx; i++)
+		if (rs->tx[i]->seq < c->seq)
+			rs->tx[i]->closed = true;
+	flush_ready(rs, false);
+}
+
 static void
 mail_reply(struct record_session *rs, struct tx *t, uint16_t code)
 {
@@ -696,20 +774,7 @@ on_reply(void *arg, const struct smtp_cmd *c, const struct smtp_reply *r)
 	case SMTP_CMD_EHLO:
 	case SMTP_CMD_LHLO:
 	case SMTP_CMD_HELO:
-		if (c->seq != rs->helo_seq)
-			break;
-		if (!is2xx(r->code)) {
-			/* Refused: nothing changes (RFC 5321 §4.1.4). */
-			free(rs->helo);
-			rs->helo = rs->pending_helo;
-			rs->pending_helo = NULL;
-			break;
-		}
-		free(rs->pending_helo);
-		rs->pending_helo = NULL;
-		close_current(rs);
-		if (c->id != SMTP_CMD_HELO)
-			rs->ext = r->ext;
+		helo_reply(rs, c, r);
 		break;
 	case SMTP_CMD_AUTH:
 		if (r->code == 334)
@@ -856,7 +921,7 @@ on_tls(void *arg)
 	r.ts = rs->starttls_ts ? rs->starttls_ts : rs->now;
 	r.trans_depth = ++rs->depth;
 	r.banner = rs->banner;
-	r.helo = rs->helo;
+	r.helo = rs->helo_wait ? rs->pending_helo : rs->helo;
 	r.tls = true;
 	r.auth_mech = rs->auth_mech;
 	r.auth_user = rs->auth_user;
@@ -898,6 +963,8 @@ on_event(void *arg, enum smtp_event ev, enum smtp_dir dir)
 	struct tx *t = tx_current(rs);
 
 	(void)dir;
+	if (ev == SMTP_EV_STARTTLS_NOT_TLS)
+		rs->not_tls = true;
 	if (t != NULL && !(t->closed && t->pending == 0))
 		t->events[ev]++;
 	else
@@ -929,7 +996,7 @@ record_session_new(const struct record_conn *conn,
 	struct record_session *rs;
 	struct smtp_ops sops = record_smtp_ops;
 
-	if ((rs = calloc(1, sizeof(*rs))) == NULL)
+	if ((rs = mem_calloc(1, sizeof(*rs))) == NULL)
 		return NULL;
 	rs->conn = *conn;
 	rs->ops = *ops;
@@ -937,7 +1004,7 @@ record_session_new(const struct record_conn *conn,
 	if (cfg != NULL && cfg->auth_user)
 		sops.on_auth_user = on_auth_user;
 	if ((rs->smtp = smtp_session_new(&sops, rs)) == NULL) {
-		free(rs);
+		mem_free(rs);
 		return NULL;
 	}
 	return rs;
@@ -960,8 +1027,9 @@ record_session_gap(struct record_session *rs, enum smtp_dir dir,
 }
 
 /*
- * The connection ended (timed_out: by the idle timeout, which hides
- * outcomes). Every open transaction is settled and handed over.
+ * The connection ended (timed_out: by the idle timeout, an eviction or
+ * the end of the capture, which hide outcomes). Every open transaction
+ * is settled and handed over.
  */
 void
 record_session_end(struct record_session *rs, bool timed_out)
@@ -969,8 +1037,8 @@ record_session_end(struct record_session *rs, bool timed_out)
 	unsigned i;
 
 	smtp_session_end(rs->smtp);
-	rs->timed_out = timed_out;
 	for (i = 0; i < rs->ntx; i++) {
+		rs->tx[i]->cut = timed_out && !rs->tx[i]->closed;
 		rs->tx[i]->closed = true;
 		rs->tx[i]->superseded = false;
 	}
@@ -988,14 +1056,14 @@ record_session_free(struct record_session *rs)
 		tx_free(rs->tx[i]);
 	smtp_session_free(rs->smtp);
 	mime_parser_free(rs->spare_mime);
-	free(rs->banner);
-	free(rs->helo);
-	free(rs->auth_mech);
-	free(rs->auth_user);
-	free(rs->starttls_reply);
-	free(rs->pending_helo);
-	free(rs->last_reply_any);
-	free(rs);
+	mem_free(rs->banner);
+	mem_free(rs->helo);
+	mem_free(rs->auth_mech);
+	mem_free(rs->auth_user);
+	mem_free(rs->starttls_reply);
+	mem_free(rs->pending_helo);
+	mem_free(rs->last_reply_any);
+	mem_free(rs);
 }
 
 void
@@ -1004,21 +1072,39 @@ record_session_get_info(const struct record_session *rs,
 {
 	int i;
 
+	unsigned k;
+
 	info->banner = rs->banner;
-	info->helo = rs->helo;
+	/* As in the records: a HELO/EHLO never answered, as sent. */
+	info->helo = rs->helo_wait ? rs->pending_helo : rs->helo;
 	info->ext = rs->ext;
 	info->tls = rs->tls;
 	info->auth_mech = rs->auth_mech;
 	info->auth = rs->auth;
 	info->transactions = rs->depth;
+	/*
+	 * Every event of the session: those of the records handed over,
+	 * those of transactions still in flight, and those that belong to
+	 * no transaction (a session that carried none has only these).
+	 */
 	for (i = 0; i < SMTP_EV_MAX; i++)
 		info->events[i] = rs->all_events[i] + rs->loose_events[i];
+	for (k = 0; k < rs->ntx; k++)
+		for (i = 0; i < SMTP_EV_MAX; i++)
+			info->events[i] += rs->tx[k]->events[i];
 }
 
 bool
 record_session_is_over(const struct record_session *rs)
 {
 	return smtp_session_is_over(rs->smtp);
+}
+
+/* Transactions begun and not yet handed over: mail in flight. */
+bool
+record_session_has_mail(const struct record_session *rs)
+{
+	return rs->ntx > 0;
 }
 
 unsigned

@@ -129,6 +129,28 @@ void		 record_session_get_info(const struct record_session *,
 		    struct record_session_info *);
 /* The SMTP session is over (QUIT answered, or TLS): it may be ended now. */
 bool		 record_session_is_over(const struct record_session *);
+/* A transaction is open (begun, not yet handed over): mail in flight. */
+bool		 record_session_has_mail(const struct record_session *);
+
+/*
+ * A session as a whole (the databases' sessions row), made when its
+ * connection ends. The strings are borrowed for the callback's time.
+ */
+struct record_summary {
+	const struct record_conn *conn;
+	uint64_t	 ts_last;
+	const char	*banner;
+	const char	*helo;
+	uint32_t	 ext;		/* SMTP_EXT_* offered */
+	bool		 tls;
+	const char	*auth_mech;
+	const char	*auth_result;	/* NULL without AUTH */
+	unsigned	 transactions;
+	const char	*end_state;	/* the flow's: closed, reset, ... */
+	uint64_t	 gaps;
+	uint64_t	 gap_bytes;
+	uint32_t	 events[SMTP_EV_MAX];
+};
 
 const char	*record_status_name(enum record_status);
 struct dbuf;

@@ -85,6 +85,9 @@ enum smtp_event {
 	SMTP_EV_TOO_MANY_RECIPIENTS,	/* past LIMIT_SMTP_RCPT: not kept */
 	SMTP_EV_GAP,			/* bytes missing in either direction */
 	SMTP_EV_AUTH_FAILED,
+	SMTP_EV_STARTTLS_NOT_TLS,	/* STARTTLS got 220, then clear text */
+	SMTP_EV_AUTH_MECHS_TOO_LONG,	/* past LIMIT_SMTP_AUTH_MECHS */
+	SMTP_EV_AUTH_RESPONSE_TOO_LONG,	/* past LIMIT_SMTP_AUTH_RESPONSE */
 	SMTP_EV_MAX
 };
 
@@ -134,7 +137,13 @@ struct smtp_ops {
 	void	(*on_data)(void *arg, const uint8_t *, size_t);
 	/* The client finished the message (final dot, or BDAT LAST done). */
 	void	(*on_data_end)(void *arg);
-	/* The session is encrypted from here on; nothing more is parsed. */
+	/*
+	 * The session is encrypted from here on; nothing more is parsed.
+	 * Called once the client's first bytes after STARTTLS's 220 are a
+	 * TLS record (or the connection ends before they came), not at the
+	 * 220: bytes that are no TLS record are parsed as clear text, with
+	 * SMTP_EV_STARTTLS_NOT_TLS.
+	 */
 	void	(*on_tls)(void *arg);
 	void	(*on_gap)(void *arg, enum smtp_dir, uint64_t len);
 	void	(*on_event)(void *arg, enum smtp_event, enum smtp_dir);
@@ -161,6 +170,10 @@ void		 smtp_session_end(struct smtp_session *);
 /* The time to stamp commands with (packet time, ns). */
 void		 smtp_session_set_time(struct smtp_session *, uint64_t ts);
 bool		 smtp_session_is_tls(const struct smtp_session *);
+/*
+ * Nothing more will be parsed: QUIT was answered 221, or the session is
+ * known to be TLS (see on_tls). Not yet after STARTTLS's 220 alone.
+ */
 bool		 smtp_session_is_over(const struct smtp_session *);
 /* True once the server direction has sent anything. */
 bool		 smtp_session_server_seen(const struct smtp_session *);

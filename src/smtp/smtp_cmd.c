@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/ascii.h"
+#include "common/cur.h"
 #include "smtp_int.h"
 
 struct cmd_def {
@@ -54,16 +55,25 @@ is_sp(uint8_t c)
 	return c == ' ' || c == '\t';
 }
 
+static bool
+not_sp(uint8_t c)
+{
+	return !is_sp(c);
+}
+
+static bool
+is_sp_or_cr(uint8_t c)
+{
+	return is_sp(c) || c == '\r';
+}
+
 static struct span
 trim(struct span s)
 {
-	while (s.len > 0 && is_sp(s.p[0])) {
-		s.p++;
-		s.len--;
-	}
-	while (s.len > 0 && (is_sp(s.p[s.len - 1]) || s.p[s.len - 1] == '\r'))
-		s.len--;
-	return s;
+	struct cur c = cur_make(s.p, s.len);
+
+	(void)cur_take_while(&c, is_sp);
+	return span_rtrim(cur_rest(&c), is_sp_or_cr);
 }
 
 /*
@@ -74,68 +84,69 @@ trim(struct span s)
 static bool
 parse_path(struct span arg, const char *kw, struct smtp_cmd *c)
 {
-	size_t kwlen = strlen(kw), i = 0, start;
+	struct cur in = cur_make(arg.p, arg.len);
+	size_t kwlen = strlen(kw), i;
 	bool quoted = false;
+	int b;
 
 	if (arg.len < kwlen ||
 	    ascii_casecmp(arg.p, (const uint8_t *)kw, kwlen) != 0)
 		return false;
-	i = kwlen;
-	while (i < arg.len && is_sp(arg.p[i]))
-		i++;
-	if (i < arg.len && arg.p[i] == '<') {
+	(void)cur_skip(&in, kwlen);
+	(void)cur_take_while(&in, is_sp);
+	if (cur_peek(&in) == '<') {
 		c->path_bracketed = true;
-		start = ++i;
-		for (; i < arg.len; i++) {
-			if (arg.p[i] == '"')
+		(void)cur_skip(&in, 1);
+		for (i = 0; (b = cur_peek_at(&in, i)) != -1; i++) {
+			if (b == '"')
 				quoted = !quoted;
-			else if (arg.p[i] == '\\' && quoted && i + 1 < arg.len)
+			else if (b == '\\' && quoted &&
+			    cur_peek_at(&in, i + 1) != -1)
 				i++;
-			else if (arg.p[i] == '>' && !quoted)
+			else if (b == '>' && !quoted)
 				break;
 		}
-		c->path.p = arg.p + start;
-		c->path.len = i - start;
-		if (i < arg.len)
-			i++;		/* past '>' */
+		(void)cur_take(&in, i, &c->path);
+		if (cur_peek(&in) == '>')
+			(void)cur_skip(&in, 1);
 	} else {
-		start = i;
-		while (i < arg.len && !is_sp(arg.p[i]))
-			i++;
-		c->path.p = arg.p + start;
-		c->path.len = i - start;
+		c->path = cur_take_while(&in, not_sp);
 	}
-	c->params.p = arg.p + i;
-	c->params.len = arg.len - i;
-	c->params = trim(c->params);
+	c->params = trim(cur_rest(&in));
 	return true;
+}
+
+static bool
+is_digit(uint8_t c)
+{
+	return ascii_isdigit(c);
 }
 
 /* RFC 3030 §2: "BDAT" SP chunk-size [ SP end-marker ], size 1*DIGIT. */
 static void
 parse_bdat(struct span arg, struct smtp_cmd *c)
 {
-	size_t i = 0;
+	struct cur in = cur_make(arg.p, arg.len);
+	struct span digits = cur_take_while(&in, is_digit);
+	struct cur d = cur_make(digits.p, digits.len);
 	uint64_t v = 0;
 
 	c->bdat_ok = false;
-	if (arg.len == 0 || !ascii_isdigit(arg.p[0]))
+	if (digits.len == 0)
 		return;
-	while (i < arg.len && ascii_isdigit(arg.p[i])) {
+	while (d.len > 0) {
 		if (v > (UINT64_MAX - 9) / 10)
 			return;		/* absurd: not a chunk we follow */
-		v = v * 10 + (uint64_t)(arg.p[i] - '0');
-		i++;
+		v = v * 10 + (uint64_t)(cur_u8(&d) - '0');
 	}
 	c->bdat_size = v;
-	while (i < arg.len && is_sp(arg.p[i]))
-		i++;
-	if (i == arg.len) {
+	(void)cur_take_while(&in, is_sp);
+	if (in.len == 0) {
 		c->bdat_ok = true;
 		return;
 	}
-	if (arg.len - i == 4 &&
-	    ascii_casecmp(arg.p + i, (const uint8_t *)"LAST", 4) == 0) {
+	if (in.len == 4 &&
+	    ascii_casecmp(in.p, (const uint8_t *)"LAST", 4) == 0) {
 		c->bdat_last = true;
 		c->bdat_ok = true;
 	}
@@ -148,19 +159,13 @@ parse_bdat(struct span arg, struct smtp_cmd *c)
 void
 smtp_cmd_parse(struct span line, struct smtp_cmd *c)
 {
-	size_t i = 0, vlen;
-	struct span arg;
+	struct cur in = cur_make(line.p, line.len), m;
+	size_t vlen;
 
 	memset(c, 0, sizeof(*c));
-	while (i < line.len && is_sp(line.p[i]))
-		i++;
-	c->verb.p = line.p + i;
-	while (i < line.len && !is_sp(line.p[i]))
-		i++;
-	c->verb.len = (size_t)(line.p + i - c->verb.p);
-	arg.p = line.p + i;
-	arg.len = line.len - i;
-	c->arg = trim(arg);
+	(void)cur_take_while(&in, is_sp);
+	c->verb = cur_take_while(&in, not_sp);
+	c->arg = trim(cur_rest(&in));
 	vlen = c->verb.len;
 	c->id = SMTP_CMD_UNKNOWN;
 	for (size_t k = 0; k < sizeof(cmd_table) / sizeof(cmd_table[0]); k++) {
@@ -183,11 +188,8 @@ smtp_cmd_parse(struct span line, struct smtp_cmd *c)
 		parse_bdat(c->arg, c);
 		break;
 	case SMTP_CMD_AUTH:
-		c->auth_mech = c->arg;
-		for (i = 0; i < c->auth_mech.len; i++)
-			if (is_sp(c->auth_mech.p[i]))
-				break;
-		c->auth_mech.len = i;
+		m = cur_make(c->arg.p, c->arg.len);
+		c->auth_mech = cur_take_while(&m, not_sp);
 		break;
 	default:
 		break;

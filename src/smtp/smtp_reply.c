@@ -5,24 +5,32 @@
 #include <string.h>
 
 #include "common/ascii.h"
+#include "common/cur.h"
 #include "smtp_int.h"
+
+static bool
+digit(int b)
+{
+	return b >= '0' && b <= '9';
+}
 
 bool
 smtp_reply_line(struct span line, uint16_t *code, bool *more,
     struct span *text)
 {
+	struct cur c = cur_make(line.p, line.len);
+	int d0 = cur_peek_at(&c, 0), d1 = cur_peek_at(&c, 1);
+	int d2 = cur_peek_at(&c, 2), sep = cur_peek_at(&c, 3);
+
 	/* RFC 5321 §4.2.1: the first digit is 2-5; be lenient: 1-5. */
-	if (line.len < 3 || line.p[0] < '1' || line.p[0] > '5' ||
-	    !ascii_isdigit(line.p[1]) || !ascii_isdigit(line.p[2]))
+	if (d0 < '1' || d0 > '5' || !digit(d1) || !digit(d2))
 		return false;
-	if (line.len > 3 && line.p[3] != ' ' && line.p[3] != '-' &&
-	    line.p[3] != '\t')
+	if (sep != -1 && sep != ' ' && sep != '-' && sep != '\t')
 		return false;
-	*code = (uint16_t)((line.p[0] - '0') * 100 + (line.p[1] - '0') * 10 +
-	    (line.p[2] - '0'));
-	*more = line.len > 3 && line.p[3] == '-';
-	text->p = line.p + (line.len > 3 ? 4 : 3);
-	text->len = line.len > 3 ? line.len - 4 : 0;
+	*code = (uint16_t)((d0 - '0') * 100 + (d1 - '0') * 10 + (d2 - '0'));
+	*more = sep == '-';
+	(void)cur_skip(&c, sep != -1 ? 4 : 3);
+	*text = cur_rest(&c);
 	return true;
 }
 
@@ -30,30 +38,33 @@ struct span
 smtp_reply_enhanced(struct span text)
 {
 	struct span e = { text.p, 0 };
-	size_t i = 0;
-	int part, digits;
+	struct cur c = cur_make(text.p, text.len);
+	int part, digits, b = cur_peek(&c);
 
-	if (text.len == 0 || (text.p[0] != '2' && text.p[0] != '4' &&
-	    text.p[0] != '5'))
+	if (b != '2' && b != '4' && b != '5')
 		return e;
 	for (part = 0; part < 3; part++) {
-		digits = 0;
-		while (i < text.len && ascii_isdigit(text.p[i]) && digits < 3) {
-			i++;
-			digits++;
-		}
+		for (digits = 0; digits < 3 && digit(cur_peek(&c)); digits++)
+			(void)cur_skip(&c, 1);
 		if (digits == 0)
 			return e;
 		if (part < 2) {
-			if (i >= text.len || text.p[i] != '.')
+			if (cur_peek(&c) != '.')
 				return e;
-			i++;
+			(void)cur_skip(&c, 1);
 		}
 	}
-	if (i < text.len && text.p[i] != ' ')
+	if (c.len > 0 && cur_peek(&c) != ' ')
 		return e;
-	e.len = i;
+	e.len = text.len - c.len;
 	return e;
+}
+
+/* An EHLO keyword runs to a space, or '=' (the old "AUTH=PLAIN"). */
+static bool
+is_kw_char(uint8_t b)
+{
+	return b != ' ' && b != '=';
 }
 
 static bool
@@ -67,11 +78,8 @@ kw_is(struct span kw, const char *name)
 uint32_t
 smtp_reply_ext(struct span text, struct span *auth_mechs)
 {
-	struct span kw = { text.p, 0 };
-
-	while (kw.len < text.len && text.p[kw.len] != ' ' &&
-	    text.p[kw.len] != '=')
-		kw.len++;
+	struct cur c = cur_make(text.p, text.len);
+	struct span kw = cur_take_while(&c, is_kw_char);
 	if (kw_is(kw, "PIPELINING"))
 		return SMTP_EXT_PIPELINING;
 	if (kw_is(kw, "CHUNKING"))
@@ -92,10 +100,8 @@ smtp_reply_ext(struct span text, struct span *auth_mechs)
 		return SMTP_EXT_BINARYMIME;
 	if (kw_is(kw, "AUTH")) {
 		/* "AUTH PLAIN LOGIN" or the old "AUTH=PLAIN LOGIN". */
-		if (kw.len < text.len) {
-			auth_mechs->p = text.p + kw.len + 1;
-			auth_mechs->len = text.len - kw.len - 1;
-		}
+		if (cur_skip(&c, 1))
+			*auth_mechs = cur_rest(&c);
 		return SMTP_EXT_AUTH;
 	}
 	return 0;

@@ -5,11 +5,14 @@
  * for the reply to DATA (a conforming client sends nothing then, RFC 2920
  * §3.1; bytes that come anyway are held), the message (dot-unstuffed, up
  * to CRLF "." CRLF, RFC 5321 §4.5.2), a BDAT chunk (RFC 3030: counted
- * bytes, no unstuffing), or TLS (nothing parsed after STARTTLS got 220,
- * RFC 3207 §4). The server direction is reply lines. Every command goes
- * into a queue of pending commands; each final reply answers the oldest
- * (RFC 2920 §3.2: replies come in command order), which is what makes
- * PIPELINING work whatever the packet interleaving.
+ * bytes, no unstuffing), or TLS (nothing parsed once the client's bytes
+ * after STARTTLS's 220 are a TLS record, RFC 3207 §4; bytes that are not
+ * go on as clear text). The server direction is reply lines. Every
+ * command goes into a queue of pending commands; each final reply
+ * answers the oldest (RFC 2920 §3.2: replies come in command order),
+ * which is what makes PIPELINING work whatever the packet interleaving,
+ * except the greeting, which answers the connection (RFC 5321 §3.1) even
+ * when the client spoke first.
  *
  * It never stores or reports AUTH continuation lines (RFC 4954 §4): they
  * are skipped up to their LF without being copied.
@@ -18,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "common/ascii.h"
 #include "common/base64.h"
+#include "common/cur.h"
 #include "common/dbuf.h"
 #include "common/limits.h"
 #include "smtp_int.h"
@@ -61,7 +66,7 @@ struct reply_acc {
 	uint16_t	 code;
 	unsigned	 nlines;
 	uint32_t	 ext;
-	uint8_t		 mechs[256];
+	uint8_t		 mechs[LIMIT_SMTP_AUTH_MECHS];
 	size_t		 mechs_len;
 };
 
@@ -72,6 +77,7 @@ struct smtp_session {
 
 	struct dbuf	 carry[2];	/* a line split across feeds */
 	bool		 discard[2];	/* skipping an overlong line's rest */
+	bool		 lastcr[2];	/* the line so far ends with CR */
 	bool		 resync[2];	/* after a gap: check the next line */
 	bool		 seen[2];
 	bool		 tls;
@@ -93,15 +99,22 @@ struct smtp_session {
 	unsigned	 qlen;
 	uint32_t	 next_seq;
 	bool		 any_cmd;
+	bool		 client_first;	/* a command came before any server byte */
 	bool		 greeted;
 	bool		 auth_cont;	/* next client line answers a 334 */
 	bool		 auth_guess;	/* AUTH unanswered: odd lines answer it */
 	uint8_t		 auth_kind;	/* enum auth_kind, for the user name */
 	uint8_t		 auth_resp;	/* client responses seen for this AUTH */
-	uint8_t		 auth_line[512]; /* the first response, when wanted */
+	/* The first response, when the user name is wanted. */
+	uint8_t		 auth_line[LIMIT_SMTP_AUTH_RESPONSE];
 	size_t		 auth_len;	/* SIZE_MAX: too long, not kept */
 	bool		 starttls_sent;
 	bool		 starttls_ev;
+	bool		 tls_wait;	/* STARTTLS got 220: is TLS next? */
+	uint8_t		 probe[5];	/* client bytes that may begin TLS */
+	size_t		 nprobe;
+	bool		 no_probe;	/* re-feeding bytes found not TLS */
+	struct dbuf	 shold;		/* server bytes while tls_wait */
 	bool		 s2c_desync;	/* replies lost in a gap */
 	bool		 closed;	/* QUIT answered: the session is over */
 
@@ -113,6 +126,7 @@ struct smtp_session {
 };
 
 static void	feed_c2s(struct smtp_session *, const uint8_t *, size_t);
+static void	server_feed(struct smtp_session *, const uint8_t *, size_t);
 
 static void
 event(struct smtp_session *s, enum smtp_event ev, enum smtp_dir dir)
@@ -131,15 +145,16 @@ smtp_session_new(const struct smtp_ops *ops, void *arg)
 {
 	struct smtp_session *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if ((s = mem_calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->ops = *ops;
 	s->arg = arg;
-	dbuf_init(&s->carry[0], LIMIT_SMTP_LINE);
-	dbuf_init(&s->carry[1], LIMIT_SMTP_LINE);
-	dbuf_init(&s->hold, LIMIT_SMTP_HOLD);
-	dbuf_init(&s->rfirst, LIMIT_SMTP_LINE);
-	dbuf_init(&s->rlast, LIMIT_SMTP_LINE);
+	dbuf_init_counted(&s->carry[0], LIMIT_SMTP_LINE);
+	dbuf_init_counted(&s->carry[1], LIMIT_SMTP_LINE);
+	dbuf_init_counted(&s->hold, LIMIT_SMTP_HOLD);
+	dbuf_init_counted(&s->rfirst, LIMIT_SMTP_LINE);
+	dbuf_init_counted(&s->rlast, LIMIT_SMTP_LINE);
+	dbuf_init_counted(&s->shold, LIMIT_SMTP_TLS_HOLD);
 	s->cmode = CM_CMD;
 	return s;
 }
@@ -154,8 +169,9 @@ smtp_session_free(struct smtp_session *s)
 	dbuf_fini(&s->hold);
 	dbuf_fini(&s->rfirst);
 	dbuf_fini(&s->rlast);
-	free(s->q);
-	free(s);
+	dbuf_fini(&s->shold);
+	mem_free(s->q);
+	mem_free(s);
 }
 
 void
@@ -205,11 +221,11 @@ q_grow(struct smtp_session *s)
 	ncap = s->qcap ? s->qcap * 2 : 8;
 	if (ncap > LIMIT_SMTP_PENDING)
 		ncap = LIMIT_SMTP_PENDING;
-	if ((nq = malloc(ncap * sizeof(*nq))) == NULL)
+	if ((nq = mem_malloc(ncap * sizeof(*nq))) == NULL)
 		return false;
 	for (i = 0; i < s->qlen; i++)
 		nq[i] = s->q[(s->qhead + i) % s->qcap];
-	free(s->q);
+	mem_free(s->q);
 	s->q = nq;
 	s->qcap = ncap;
 	s->qhead = 0;
@@ -250,9 +266,124 @@ static void
 go_tls(struct smtp_session *s)
 {
 	s->tls = true;
+	s->tls_wait = false;
 	s->cmode = CM_TLS;
+	dbuf_fini(&s->shold);
 	if (s->ops.on_tls != NULL)
 		s->ops.on_tls(s->arg);
+}
+
+/* ---- is it TLS? ------------------------------------------------------------ */
+
+enum tls_verdict {
+	TLS_NO,
+	TLS_YES,
+	TLS_MORE,	/* so far so good: more bytes needed */
+};
+
+/*
+ * Do these bytes begin a TLS connection? Five bytes decide; fewer that
+ * fit so far give TLS_MORE. Accepted:
+ * - a TLS record header (RFC 8446 §5.1, RFC 5246 §6.2.1, RFC 6101 §5.2.1
+ *   for SSL 3.0): content type 20-23 (change_cipher_spec, alert,
+ *   handshake, application_data), version major 3 and minor 0-4, and a
+ *   length of 1 to 2^14 + 2048 (RFC 5246 §6.2.3, the largest ciphertext);
+ * - an SSL 2.0-compatible ClientHello (RFC 5246 Appendix E.2): a two-byte
+ *   header with the high bit set and a length of at least 9, message type
+ *   1, version 0.2 (SSL 2.0) or 3.0-3.4.
+ * No SMTP command line can start so: a command begins with a letter.
+ */
+static enum tls_verdict
+tls_probe(const uint8_t *p, size_t n)
+{
+	struct cur c = cur_make(p, n < 5 ? n : 5);
+	uint8_t b0, b1, b2, b3, b4;
+
+	if (c.len == 0)
+		return TLS_MORE;
+	b0 = cur_u8(&c);
+	if (b0 >= 20 && b0 <= 23) {
+		if (c.len == 0)
+			return TLS_MORE;
+		if ((b1 = cur_u8(&c)) != 3)
+			return TLS_NO;
+		if (c.len == 0)
+			return TLS_MORE;
+		if ((b2 = cur_u8(&c)) > 4)
+			return TLS_NO;
+		if (c.len == 0)
+			return TLS_MORE;
+		if ((b3 = cur_u8(&c)) > ((16384 + 2048) >> 8))
+			return TLS_NO;
+		if (c.len == 0)
+			return TLS_MORE;
+		b4 = cur_u8(&c);
+		return (b3 << 8 | b4) >= 1 && (b3 << 8 | b4) <= 16384 + 2048 ?
+		    TLS_YES : TLS_NO;
+	}
+	if (b0 & 0x80) {
+		if (c.len == 0)
+			return TLS_MORE;
+		b1 = cur_u8(&c);
+		if (((b0 & 0x7f) << 8 | b1) < 9)
+			return TLS_NO;
+		if (c.len == 0)
+			return TLS_MORE;
+		if ((b2 = cur_u8(&c)) != 1)
+			return TLS_NO;
+		if (c.len == 0)
+			return TLS_MORE;
+		if ((b3 = cur_u8(&c)) != 0 && b3 != 3)
+			return TLS_NO;
+		if (c.len == 0)
+			return TLS_MORE;
+		b4 = cur_u8(&c);
+		return (b3 == 0 && b4 == 2) || (b3 == 3 && b4 <= 4) ?
+		    TLS_YES : TLS_NO;
+	}
+	return TLS_NO;
+}
+
+/*
+ * STARTTLS got its 220 and the client's next bytes are no TLS record:
+ * the session goes on in clear text (RFC 3207 §4 has the client start
+ * the handshake at once; two colluding ends, or a capture decrypted and
+ * written back, do not). Reported, and the server bytes held meanwhile
+ * are parsed now, in the order they came.
+ */
+static void
+not_tls(struct smtp_session *s)
+{
+	struct dbuf h = s->shold;
+
+	s->tls_wait = false;
+	s->starttls_sent = false;
+	event(s, SMTP_EV_STARTTLS_NOT_TLS, SMTP_C2S);
+	dbuf_init_counted(&s->shold, LIMIT_SMTP_TLS_HOLD);
+	if (h.len > 0)
+		server_feed(s, h.p, h.len);
+	dbuf_fini(&h);
+}
+
+/*
+ * Server bytes while it is not known whether TLS follows STARTTLS: held.
+ * A TLS server sends nothing before the ClientHello, but a capture can
+ * order the two directions slightly wrong. Past the cap, the server's
+ * own bytes decide.
+ */
+static void
+tls_hold_server(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	if (s->shold.len + n <= LIMIT_SMTP_TLS_HOLD &&
+	    dbuf_add(&s->shold, p, n) == 0)
+		return;
+	if (s->shold.len > 0 ? tls_probe(s->shold.p, s->shold.len) == TLS_YES :
+	    tls_probe(p, n) == TLS_YES) {
+		go_tls(s);
+		return;
+	}
+	not_tls(s);
+	server_feed(s, p, n);
 }
 
 /* ---- the message: DATA and BDAT ----------------------------------------- */
@@ -271,14 +402,16 @@ start_data(struct smtp_session *s)
 static void
 emit(struct smtp_session *s, const uint8_t *p, size_t n)
 {
+	struct cur c = cur_make(p, n);
+
 	if (n == 0)
 		return;
 	if (n >= 2) {
-		s->last[0] = p[n - 2];
-		s->last[1] = p[n - 1];
+		s->last[0] = (uint8_t)cur_peek_at(&c, n - 2);
+		s->last[1] = (uint8_t)cur_peek_at(&c, n - 1);
 	} else {
 		s->last[0] = s->last[1];
-		s->last[1] = p[0];
+		s->last[1] = (uint8_t)cur_peek(&c);
 	}
 	s->ops.on_data(s->arg, p, n);
 }
@@ -304,25 +437,28 @@ end_data(struct smtp_session *s)
 static size_t
 data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 {
-	size_t i = 0, start = 0, j;
-	const uint8_t *dot;
+	struct cur w = cur_make(p, n), r;
+	size_t i = 0, start = 0, j, k;
 	uint8_t b1, b2;
+	int b;
 
 	while (i < n) {
 		switch (s->ds) {
 		case DS_MID:
 		case DS_BOL:
-			dot = memchr(p + i, '.', n - i);
-			if (dot == NULL) {
+			r = w;
+			(void)cur_skip(&r, i);
+			if ((k = cur_find(&r, '.')) == r.len) {
 				emit(s, p + start, n - start);
 				s->ds = DS_MID;
 				return n;
 			}
-			j = (size_t)(dot - p);
+			j = i + k;
 			/* The two bytes before the dot, from here or before. */
-			b1 = j >= 1 ? p[j - 1] : s->last[1];
-			b2 = j >= 2 ? p[j - 2] : (j == 1 ? s->last[1] :
-			    s->last[0]);
+			b1 = j >= 1 ? (uint8_t)cur_peek_at(&w, j - 1) :
+			    s->last[1];
+			b2 = j >= 2 ? (uint8_t)cur_peek_at(&w, j - 2) :
+			    (j == 1 ? s->last[1] : s->last[0]);
 			if (b1 != '\n') {
 				i = j + 1;	/* a dot inside a line */
 				break;
@@ -336,13 +472,14 @@ data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 			start = i;
 			break;
 		case DS_DOT:
-			if (p[i] == '\r') {
+			b = cur_peek_at(&w, i);
+			if (b == '\r') {
 				s->ds = DS_DOT_CR;
 				s->last[0] = '.';
 				s->last[1] = '\r';
 				i++;
 				start = i;
-			} else if (p[i] == '\n') {
+			} else if (b == '\n') {
 				/* ".<LF>": a line of "." ended by a bare LF. */
 				event(s, SMTP_EV_SMUGGLING_DOT, SMTP_C2S);
 				s->ds = DS_MID;	/* the stuffed dot is dropped */
@@ -351,11 +488,12 @@ data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 			}
 			break;
 		case DS_DOT_CR:
-			if (p[i] == '\n' && s->bol_crlf) {
+			b = cur_peek_at(&w, i);
+			if (b == '\n' && s->bol_crlf) {
 				end_data(s);
 				return i + 1;
 			}
-			if (p[i] == '\n')
+			if (b == '\n')
 				event(s, SMTP_EV_SMUGGLING_DOT, SMTP_C2S);
 			emit(s, (const uint8_t *)"\r", 1);
 			s->ds = DS_MID;
@@ -394,7 +532,7 @@ replay_hold(struct smtp_session *s)
 {
 	struct dbuf h = s->hold;
 
-	dbuf_init(&s->hold, LIMIT_SMTP_HOLD);
+	dbuf_init_counted(&s->hold, LIMIT_SMTP_HOLD);
 	if (h.len > 0)
 		feed_c2s(s, h.p, h.len);
 	dbuf_fini(&h);
@@ -418,7 +556,9 @@ hold_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 static bool
 has_nul(struct span l)
 {
-	return memchr(l.p, '\0', l.len) != NULL;
+	struct cur c = cur_make(l.p, l.len);
+
+	return cur_find(&c, '\0') < l.len;
 }
 
 static enum auth_kind
@@ -445,33 +585,37 @@ auth_kind_of(struct span mech)
 static void
 auth_response(struct smtp_session *s, struct span b64)
 {
-	uint8_t buf[512];
+	uint8_t buf[LIMIT_SMTP_AUTH_RESPONSE];
 	struct span user = { buf, 0 };
-	const uint8_t *nul;
+	struct cur c;
+	size_t k;
 	int n;
 
 	if (s->ops.on_auth_user == NULL || s->auth_resp++ != 0 ||
 	    s->auth_kind == AUTH_OTHER)
 		return;
+	if (b64.len > sizeof(buf)) {
+		event(s, SMTP_EV_AUTH_RESPONSE_TOO_LONG, SMTP_C2S);
+		return;
+	}
 	if ((n = base64_decode(b64.p, b64.len, buf, sizeof(buf))) <= 0)
 		goto done;
-	user.len = (size_t)n;
+	c = cur_make(buf, (size_t)n);
 	switch (s->auth_kind) {
 	case AUTH_PLAIN:
 		/* authzid NUL authcid NUL passwd: the authcid. */
-		if ((nul = memchr(buf, '\0', user.len)) == NULL)
+		if ((k = cur_find(&c, '\0')) == c.len)
 			goto done;
-		user.p = nul + 1;
-		user.len = (size_t)n - (size_t)(user.p - buf);
-		if ((nul = memchr(user.p, '\0', user.len)) == NULL)
+		(void)cur_skip(&c, k + 1);
+		if ((k = cur_find(&c, '\0')) == c.len)
 			goto done;
-		user.len = (size_t)(nul - user.p);
+		(void)cur_take(&c, k, &user);
 		break;
 	case AUTH_CRAM_MD5:
-		if ((nul = memchr(buf, ' ', user.len)) != NULL)
-			user.len = (size_t)(nul - buf);
+		(void)cur_take(&c, cur_find(&c, ' '), &user);
 		break;
 	default:
+		user = cur_rest(&c);
 		break;
 	}
 	if (user.len > 0)
@@ -480,14 +624,13 @@ done:
 	explicit_bzero(buf, sizeof(buf));
 }
 
+/* A command line, its CR already stripped (crlf: it had one). */
 static void
-client_line(struct smtp_session *s, struct span line)
+client_line(struct smtp_session *s, struct span line, bool crlf)
 {
 	struct smtp_cmd c;
 
-	if (line.len > 0 && line.p[line.len - 1] == '\r')
-		line.len--;
-	else
+	if (!crlf)
 		event(s, SMTP_EV_BARE_LF, SMTP_C2S);
 	if (has_nul(line))
 		event(s, SMTP_EV_NUL_BYTE, SMTP_C2S);
@@ -550,10 +693,13 @@ client_line(struct smtp_session *s, struct span line)
 		s->auth_len = 0;
 		if (c.arg.len > c.auth_mech.len + 1) {
 			/* RFC 4954 §4: an initial response after the name. */
-			struct span ir = { c.arg.p + c.auth_mech.len + 1,
-			    c.arg.len - c.auth_mech.len - 1 };
+			struct cur a = cur_make(c.arg.p, c.arg.len);
+			struct span ir;
 
-			if (!(ir.len == 1 && ir.p[0] == '='))
+			(void)cur_skip(&a, c.auth_mech.len + 1);
+			ir = cur_rest(&a);
+
+			if (!(ir.len == 1 && span_last(ir) == '='))
 				auth_response(s, ir);
 			else
 				s->auth_resp++;
@@ -564,6 +710,32 @@ client_line(struct smtp_session *s, struct span line)
 	}
 }
 
+/*
+ * The first reply of the session while commands are waiting: is it the
+ * greeting? RFC 5321 §3.1, §4.3.2: the server speaks first, with 220 (or
+ * 554, refusing service; 421 may come at any time, §3.8), and answers no
+ * command with it. A client that talks before the greeting (the crude
+ * engines of worms and spam bots do, and Postfix's postscreen pregreet
+ * test looks for them) has its commands read after the greeting and
+ * answered in order. This holds when the client's commands came before
+ * the server's first byte. When the server had begun its line before
+ * the command and ends it after, the line is the command's answer: a
+ * greeting left without its CRLF runs into the answer that follows
+ * (suricata-verify's bug-6053 captures), and one reply line is all the
+ * two left. A capture picked up mid-session has no greeting: its first
+ * reply answers the oldest command. A 220 that may answer a STARTTLS is
+ * taken for that answer.
+ */
+static bool
+is_greeting(const struct smtp_session *s, const struct smtp_reply *rep)
+{
+	if (!s->client_first)
+		return false;
+	if (rep->code == 220)
+		return s->q[s->qhead].id != SMTP_CMD_STARTTLS;
+	return rep->code == 554 || rep->code == 421;
+}
+
 static void
 dispatch_reply(struct smtp_session *s, const struct smtp_reply *rep)
 {
@@ -571,14 +743,16 @@ dispatch_reply(struct smtp_session *s, const struct smtp_reply *rep)
 	struct pending *h;
 
 	memset(&c, 0, sizeof(c));
-	if (s->qlen == 0) {
-		if (s->s2c_desync)
-			return;		/* answers to commands lost in a gap */
-		if (!s->greeted && !s->any_cmd) {
-			s->greeted = true;	/* the greeting */
+	if (s->qlen == 0 && s->s2c_desync)
+		return;			/* answers to commands lost in a gap */
+	if (!s->greeted) {
+		s->greeted = true;
+		if (s->qlen == 0 ? !s->any_cmd : is_greeting(s, rep)) {
 			s->ops.on_reply(s->arg, NULL, rep);
 			return;
 		}
+	}
+	if (s->qlen == 0) {
 		if (s->cmode == CM_DATA) {
 			/* The server saw an end of data we did not. */
 			event(s, SMTP_EV_REPLY_DURING_DATA, SMTP_S2C);
@@ -624,8 +798,12 @@ dispatch_reply(struct smtp_session *s, const struct smtp_reply *rep)
 		replay_hold(s);
 		break;
 	case SMTP_CMD_STARTTLS:
+		/*
+		 * RFC 3207 §4: the TLS handshake starts now. Whether it does
+		 * is told by the client's next bytes (feed_c2s).
+		 */
 		if (rep->code == 220)
-			go_tls(s);
+			s->tls_wait = true;
 		break;
 	case SMTP_CMD_QUIT:
 		s->closed = rep->code == 221;	/* RFC 5321 §4.1.1.10 */
@@ -636,7 +814,7 @@ dispatch_reply(struct smtp_session *s, const struct smtp_reply *rep)
 }
 
 static void
-server_line(struct smtp_session *s, struct span line)
+server_line(struct smtp_session *s, struct span line, bool crlf)
 {
 	struct reply_acc *r = &s->r;
 	struct smtp_reply rep;
@@ -645,9 +823,7 @@ server_line(struct smtp_session *s, struct span line)
 	bool more;
 	uint32_t ext;
 
-	if (line.len > 0 && line.p[line.len - 1] == '\r')
-		line.len--;
-	else
+	if (!crlf)
 		event(s, SMTP_EV_BARE_LF, SMTP_S2C);
 	if (has_nul(line))
 		event(s, SMTP_EV_NUL_BYTE, SMTP_S2C);
@@ -661,7 +837,7 @@ server_line(struct smtp_session *s, struct span line)
 		r->code = code;
 		dbuf_reset(&s->rfirst);
 		if (dbuf_add(&s->rfirst, line.p, line.len) == -1)
-			dbuf_init(&s->rfirst, LIMIT_SMTP_LINE);
+			dbuf_init_counted(&s->rfirst, LIMIT_SMTP_LINE);
 	} else if (code != r->code && !r->mismatch) {
 		r->mismatch = true;
 		event(s, SMTP_EV_REPLY_CODE_MISMATCH, SMTP_S2C);
@@ -675,6 +851,9 @@ server_line(struct smtp_session *s, struct span line)
 			r->mechs_len = mechs.len < sizeof(r->mechs) ?
 			    mechs.len : sizeof(r->mechs);
 			memcpy(r->mechs, mechs.p, r->mechs_len);
+			if (mechs.len > sizeof(r->mechs))
+				event(s, SMTP_EV_AUTH_MECHS_TOO_LONG,
+				    SMTP_S2C);
 		}
 	}
 	if (more)
@@ -682,7 +861,7 @@ server_line(struct smtp_session *s, struct span line)
 	r->open = false;
 	dbuf_reset(&s->rlast);
 	if (dbuf_add(&s->rlast, line.p, line.len) == -1)
-		dbuf_init(&s->rlast, LIMIT_SMTP_LINE);
+		dbuf_init_counted(&s->rlast, LIMIT_SMTP_LINE);
 	memset(&rep, 0, sizeof(rep));
 	rep.code = r->code;
 	rep.line.p = s->rlast.p;
@@ -703,43 +882,57 @@ server_line(struct smtp_session *s, struct span line)
 
 static bool	line_plausible(enum smtp_dir, struct span);
 
+/*
+ * A whole line (perhaps cut at the cap). crlf: the byte before its LF
+ * was CR, wherever it was (a cut line's CR is not in it); it is stripped
+ * here when the line holds it.
+ */
 static void
-dispatch_line(struct smtp_session *s, enum smtp_dir dir, struct span line)
+dispatch_line(struct smtp_session *s, enum smtp_dir dir, struct span line,
+    bool crlf)
 {
+	if (crlf && span_last(line) == '\r')
+		line.len--;
 	if (s->resync[dir]) {
 		s->resync[dir] = false;
 		if (!line_plausible(dir, line))
 			return;
 	}
 	if (dir == SMTP_C2S)
-		client_line(s, line);
+		client_line(s, line, crlf);
 	else
-		server_line(s, line);
+		server_line(s, line, crlf);
 }
 
 /*
  * Take one line (or the start of one) from p. Lines whole in p are parsed
  * in place; a line split across feeds is carried, capped at
  * LIMIT_SMTP_LINE (then cut, reported, and the rest skipped to its LF).
- * Returns the bytes consumed.
+ * Whether the line ended CRLF is told by the byte before its LF wherever
+ * that byte was: in this feed, an earlier one, or the discarded rest of
+ * an overlong line. Returns the bytes consumed.
  */
 static size_t
 line_feed(struct smtp_session *s, enum smtp_dir dir, const uint8_t *p,
     size_t n)
 {
 	struct dbuf *c = &s->carry[dir];
-	const uint8_t *lf = memchr(p, '\n', n);
-	size_t len = lf != NULL ? (size_t)(lf - p) + 1 : n;
-	size_t body = lf != NULL ? len - 1 : len;
+	struct cur in = cur_make(p, n);
+	size_t body = cur_find(&in, '\n');
+	bool lf = body < n;
 	size_t room;
 	struct span line;
+	bool crlf;
 
+	if (body > 0)
+		s->lastcr[dir] = cur_peek_at(&in, body - 1) == '\r';
 	if (!s->discard[dir]) {
-		if (c->len == 0 && lf != NULL && body <= LIMIT_SMTP_LINE) {
-			line.p = p;
-			line.len = body;
-			dispatch_line(s, dir, line);
-			return len;
+		if (c->len == 0 && lf && body <= LIMIT_SMTP_LINE) {
+			(void)cur_take(&in, body, &line);
+			s->lastcr[dir] = false;
+			dispatch_line(s, dir, line, body > 0 &&
+			    span_last(line) == '\r');
+			return body + 1;
 		}
 		room = LIMIT_SMTP_LINE - c->len;
 		if (body > room) {
@@ -748,18 +941,20 @@ line_feed(struct smtp_session *s, enum smtp_dir dir, const uint8_t *p,
 			    SMTP_EV_REPLY_TOO_LONG, dir);
 		}
 		if (dbuf_add(c, p, body < room ? body : room) == -1)
-			dbuf_init(c, LIMIT_SMTP_LINE);
+			dbuf_init_counted(c, LIMIT_SMTP_LINE);
 	}
-	if (lf == NULL)
-		return len;
+	if (!lf)
+		return n;
 	/* The line is complete (perhaps cut at the cap): parse it. */
+	crlf = s->lastcr[dir];
+	s->lastcr[dir] = false;
 	s->discard[dir] = false;
 	line.p = c->p;
 	line.len = c->len;
 	if (line.p != NULL)
-		dispatch_line(s, dir, line);
+		dispatch_line(s, dir, line, crlf);
 	dbuf_reset(c);
-	return len;
+	return body + 1;
 }
 
 /*
@@ -773,8 +968,6 @@ line_plausible(enum smtp_dir dir, struct span line)
 	bool more;
 	struct span text;
 
-	if (line.len > 0 && line.p[line.len - 1] == '\r')
-		line.len--;
 	if (dir == SMTP_C2S)
 		return smtp_cmd_is_known(line);
 	return smtp_reply_line(line, &code, &more, &text);
@@ -787,26 +980,27 @@ line_plausible(enum smtp_dir dir, struct span line)
 static size_t
 auth_skip(struct smtp_session *s, const uint8_t *p, size_t n)
 {
-	const uint8_t *lf = memchr(p, '\n', n);
-	size_t k = lf != NULL ? (size_t)(lf - p) : n;
+	struct cur in = cur_make(p, n);
+	size_t k = cur_find(&in, '\n');
 	struct span line;
 
 	if (s->ops.on_auth_user != NULL && s->auth_resp == 0 &&
 	    s->auth_len != SIZE_MAX) {
 		if (k > sizeof(s->auth_line) - s->auth_len) {
 			s->auth_len = SIZE_MAX;		/* too long */
+			event(s, SMTP_EV_AUTH_RESPONSE_TOO_LONG, SMTP_C2S);
 		} else {
-			memcpy(s->auth_line + s->auth_len, p, k);
+			(void)cur_copy(&in, s->auth_line + s->auth_len, k);
 			s->auth_len += k;
 		}
 	}
-	if (lf == NULL)
+	if (k == n)
 		return n;
 	if (s->ops.on_auth_user != NULL && s->auth_resp == 0) {
 		if (s->auth_len != SIZE_MAX) {
 			line.p = s->auth_line;
 			line.len = s->auth_len;
-			if (line.len > 0 && line.p[line.len - 1] == '\r')
+			if (span_last(line) == '\r')
 				line.len--;
 			auth_response(s, line);
 		}
@@ -816,14 +1010,48 @@ auth_skip(struct smtp_session *s, const uint8_t *p, size_t n)
 	s->auth_resp = s->auth_resp ? s->auth_resp : 1;
 	s->auth_cont = false;
 	dbuf_reset(&s->carry[SMTP_C2S]);
-	return (size_t)(lf - p) + 1;
+	return k + 1;
 }
 
-static bool
-is_tls_record(const uint8_t *p, size_t n)
+/*
+ * At a client line start after STARTTLS (or before any command, for
+ * implicit TLS): do the bytes kept so far and these begin TLS? Bytes
+ * that may (fewer than tls_probe needs) are kept in s->probe.
+ */
+static enum tls_verdict
+probe_c2s(struct smtp_session *s, const uint8_t *p, size_t n)
 {
-	/* TLS handshake record: content type 22, version 3.x (RFC 8446 §5.1). */
-	return n >= 1 && p[0] == 0x16 && (n < 2 || p[1] == 0x03);
+	uint8_t w[sizeof(s->probe)];
+	struct cur in = cur_make(p, n);
+	size_t k = sizeof(w) - s->nprobe;
+	enum tls_verdict v;
+
+	if (k > n)
+		k = n;
+	memcpy(w, s->probe, s->nprobe);
+	(void)cur_copy(&in, w + s->nprobe, k);
+	v = tls_probe(w, s->nprobe + k);
+	if (v == TLS_MORE) {
+		memcpy(s->probe, w, s->nprobe + k);
+		s->nprobe += k;
+	} else if (v == TLS_YES) {
+		s->nprobe = 0;
+	}
+	return v;
+}
+
+/* The bytes probe_c2s kept were no TLS: they are the start of a line. */
+static void
+probe_refeed(struct smtp_session *s)
+{
+	uint8_t b[sizeof(s->probe)];
+	size_t m = s->nprobe;
+
+	memcpy(b, s->probe, m);
+	s->nprobe = 0;
+	s->no_probe = true;
+	feed_c2s(s, b, m);
+	s->no_probe = false;
 }
 
 static void
@@ -852,11 +1080,32 @@ feed_c2s(struct smtp_session *s, const uint8_t *p, size_t n)
 					k = auth_skip(s, p, n);
 					break;
 				}
-				if (is_tls_record(p, n) &&
-				    (s->starttls_sent || !s->any_cmd)) {
+				if (!s->no_probe && (s->starttls_sent ||
+				    s->tls_wait || !s->any_cmd ||
+				    s->nprobe > 0)) {
 					/* After STARTTLS, or implicit TLS. */
-					go_tls(s);
-					return;
+					switch (probe_c2s(s, p, n)) {
+					case TLS_YES:
+						go_tls(s);
+						return;
+					case TLS_MORE:
+						return;
+					case TLS_NO:
+						break;
+					}
+					/*
+					 * Not TLS. The server bytes held are
+					 * parsed first (they came first), and
+					 * what they do is looked at again.
+					 */
+					if (s->tls_wait) {
+						not_tls(s);
+						continue;
+					}
+					if (s->nprobe > 0) {
+						probe_refeed(s);
+						continue;
+					}
 				}
 			}
 			if (s->starttls_sent && !s->starttls_ev &&
@@ -875,6 +1124,23 @@ feed_c2s(struct smtp_session *s, const uint8_t *p, size_t n)
 	}
 }
 
+/* Server bytes: reply lines, until STARTTLS's 220 leaves TLS in doubt. */
+static void
+server_feed(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0 && !s->tls) {
+		if (s->tls_wait) {
+			tls_hold_server(s, p, n);
+			return;
+		}
+		k = line_feed(s, SMTP_S2C, p, n);
+		p += k;
+		n -= k;
+	}
+}
+
 /*
  * Feed the next bytes of one direction. All are consumed: a partial line
  * is carried inside the session until its end arrives.
@@ -883,25 +1149,21 @@ void
 smtp_session_feed(struct smtp_session *s, enum smtp_dir dir,
     const uint8_t *p, size_t n)
 {
-	size_t k;
-
 	if (n == 0 || s->tls)
 		return;
+	if (dir == SMTP_S2C && !s->seen[dir])
+		s->client_first = s->any_cmd;
 	s->seen[dir] = true;
 	if (dir == SMTP_C2S) {
 		feed_c2s(s, p, n);
 		return;
 	}
 	if (!s->greeted && !s->any_cmd && s->carry[SMTP_S2C].len == 0 &&
-	    is_tls_record(p, n)) {
+	    !s->tls_wait && tls_probe(p, n) != TLS_NO) {
 		go_tls(s);		/* the server speaks TLS first */
 		return;
 	}
-	while (n > 0 && !s->tls) {
-		k = line_feed(s, SMTP_S2C, p, n);
-		p += k;
-		n -= k;
-	}
+	server_feed(s, p, n);
 }
 
 /*
@@ -918,7 +1180,20 @@ smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, uint64_t len)
 	if (s->ops.on_gap != NULL)
 		s->ops.on_gap(s->arg, dir, len);
 	dbuf_reset(&s->carry[dir]);
+	s->lastcr[dir] = false;
+	if (dir == SMTP_C2S && s->tls_wait) {
+		/*
+		 * The bytes that would tell are lost. STARTTLS was accepted:
+		 * take it that TLS followed, as it does but for collusion.
+		 */
+		s->nprobe = 0;
+		go_tls(s);
+		return;
+	}
+	if (dir == SMTP_C2S)
+		s->nprobe = 0;
 	if (dir == SMTP_S2C) {
+		dbuf_reset(&s->shold);
 		/* The replies in the gap are lost, and with them the queue. */
 		s->r.open = false;
 		s->discard[dir] = false;
@@ -962,6 +1237,14 @@ smtp_session_end(struct smtp_session *s)
 
 	if (s->tls)
 		return;
+	if (s->tls_wait || s->nprobe > 0) {
+		/*
+		 * STARTTLS was accepted and the client said nothing more, or
+		 * only bytes that fit a TLS record so far: TLS it was.
+		 */
+		go_tls(s);
+		return;
+	}
 	if (s->cmode == CM_WAIT_DATA) {
 		/*
 		 * No reply to DATA ever came. Held bytes that hold an end of
@@ -982,7 +1265,8 @@ smtp_session_end(struct smtp_session *s)
 			continue;
 		line.p = s->carry[d].p;
 		line.len = s->carry[d].len;
-		dispatch_line(s, (enum smtp_dir)d, line);
+		/* No LF at all: not a bare LF either. */
+		dispatch_line(s, (enum smtp_dir)d, line, true);
 		dbuf_reset(&s->carry[d]);
 	}
 }
@@ -990,15 +1274,13 @@ smtp_session_end(struct smtp_session *s)
 bool
 smtp_looks_like(enum smtp_dir dir, const uint8_t *p, size_t n)
 {
-	struct span line = { p, n };
+	struct cur in = cur_make(p, n);
+	struct span line = { p, cur_find(&in, '\n') };
 	struct smtp_cmd c;
 	uint16_t code;
 	bool more;
 	struct span text;
-	const uint8_t *lf = memchr(p, '\n', n);
 
-	if (lf != NULL)
-		line.len = (size_t)(lf - p);
 	if (dir == SMTP_S2C)
 		return smtp_reply_line(line, &code, &more, &text) &&
 		    code == 220;
@@ -1030,6 +1312,9 @@ smtp_event_name(enum smtp_event ev)
 		[SMTP_EV_TOO_MANY_RECIPIENTS] = "too_many_recipients",
 		[SMTP_EV_GAP] = "gap",
 		[SMTP_EV_AUTH_FAILED] = "auth_failed",
+		[SMTP_EV_STARTTLS_NOT_TLS] = "starttls_not_tls",
+		[SMTP_EV_AUTH_MECHS_TOO_LONG] = "auth_mechs_too_long",
+		[SMTP_EV_AUTH_RESPONSE_TOO_LONG] = "auth_response_too_long",
 	};
 
 	if ((unsigned)ev >= SMTP_EV_MAX || names[ev] == NULL)

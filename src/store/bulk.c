@@ -22,15 +22,10 @@
 #include <string.h>
 
 #include "bulk.h"
+#include "common/limits.h"
+#include "common/siphash.h"
 #include "unit.h"
 
-/*
- * Under the 65535 parameters both servers allow, and a byte budget under
- * MariaDB's default max_allowed_packet (16 MiB).
- */
-#define BULK_PARAMS	60000
-#define BULK_BYTES	(8u << 20)
-#define BULK_IDS	1000	/* uids to a SELECT ... IN */
 
 struct bsess {
 	struct sql_val	 key[SESSION_KEY_N];
@@ -42,7 +37,7 @@ struct bsess {
 struct bmsg {
 	size_t		 sess;
 	struct sql_val	 v[MSG_NCOLS - 1];	/* without session_id */
-	struct ucur	 rest;			/* recipients, attachments */
+	struct cur	 rest;			/* recipients, attachments */
 	unsigned	 att_n;			/* values per attachment */
 	int64_t		 id;			/* -1: not new */
 	size_t		 next;			/* same key, SIZE_MAX: none */
@@ -59,6 +54,7 @@ struct bulk {
 	size_t			 nmsg;
 	size_t			*msg_map;	/* by (session id, depth) */
 	size_t			 mapsize;	/* a power of two */
+	struct siphash_key	 key;		/* the maps' hash */
 	struct sql_val		*rows;		/* one statement's values */
 	size_t			 nrows_v, caprows_v;
 	struct dbuf		 sql;
@@ -67,14 +63,14 @@ struct bulk {
 
 #define NONE	SIZE_MAX
 
+/*
+ * The maps' hash: keyed, because uids are computed from packet data and
+ * a batch of uids sharing one slot would make each lookup walk them all.
+ */
 static uint64_t
-hash_bytes(const void *p, size_t n, uint64_t h)
+hash_bytes(const struct bulk *b, const void *p, size_t n)
 {
-	const uint8_t *b = p;
-
-	while (n-- > 0)
-		h = (h ^ *b++) * 1099511628211ull;	/* FNV-1a */
-	return h;
+	return siphash13(&b->key, p, n);
 }
 
 static bool
@@ -88,8 +84,7 @@ static size_t
 sess_find(struct bulk *b, const void *uid, size_t n,
     const struct sql_val *key)
 {
-	size_t i = hash_bytes(uid, n, 1469598103934665603ull) &
-	    (b->mapsize - 1);
+	size_t i = hash_bytes(b, uid, n) & (b->mapsize - 1);
 
 	for (; b->sess_map[i] != NONE; i = (i + 1) & (b->mapsize - 1))
 		if (same_bytes(&b->sess[b->sess_map[i]].key[0], uid, n))
@@ -108,8 +103,7 @@ msg_slot(struct bulk *b, int64_t sid, int64_t depth)
 {
 	uint64_t k[2] = { (uint64_t)sid, (uint64_t)depth };
 
-	return hash_bytes(k, sizeof(k), 1469598103934665603ull) &
-	    (b->mapsize - 1);
+	return hash_bytes(b, k, sizeof(k)) & (b->mapsize - 1);
 }
 
 /* The first message of (session id, depth) not yet given an id. */
@@ -188,10 +182,10 @@ flush_rows(struct bulk *b, const char *head, unsigned ncols,
 	while (rc == 0 && r < nrows) {
 		/* As many rows as fit the parameter and byte budgets. */
 		for (k = 0, bytes = 0; r + k < nrows &&
-		    (k + 1) * ncols <= BULK_PARAMS; k++) {
+		    (k + 1) * ncols <= LIMIT_BULK_PARAMS; k++) {
 			for (c = 0; c < ncols; c++)
 				bytes += b->rows[(r + k) * ncols + c].n + 8;
-			if (k > 0 && bytes > BULK_BYTES)
+			if (k > 0 && bytes > LIMIT_BULK_BYTES)
 				break;
 		}
 		dbuf_reset(&b->sql);
@@ -249,35 +243,31 @@ new_msg_cb(void *arg, const struct sql_val *c, unsigned n)
 static int
 parse(struct bulk *b, const uint8_t *p, size_t len)
 {
-	struct ucur c = { p, p + len, false }, u;
+	struct cur c = cur_make(p, len), u;
 	struct sql_val key[SESSION_KEY_N];
-	uint32_t n;
+	struct span unit;
 	uint8_t kind;
 	size_t s;
 
-	while (c.p < c.end) {
-		n = (uint32_t)get_le(&c, 4);
-		if (c.bad || n > (size_t)(c.end - c.p))
+	while (c.len > 0) {
+		if (!cur_take_le32len(&c, &unit))
 			return -1;	/* our own framing: never */
-		if (n == 0) {		/* an empty unit (a spool file) */
+		u = cur_make(unit.p, unit.len);
+		kind = cur_u8(&u);
+		if (u.err) {		/* an empty unit (a spool file) */
 			b->malformed++;
 			continue;
 		}
-		kind = c.p[0];
-		u.p = c.p + 1;
-		u.end = c.p + n;
-		u.bad = false;
-		c.p += n;
 		if ((kind != UNIT_MESSAGE && kind != UNIT_MESSAGE_V2 &&
 		    kind != UNIT_SESSION) ||
-		    u_get(&u, key, SESSION_KEY_N) == -1 || key[0].null ||
-		    key[0].n >= 24) {
+		    unit_get(&u, key, SESSION_KEY_N) == -1 || key[0].null ||
+		    key[0].n >= LIMIT_STORE_UID) {
 			b->malformed++;
 			continue;
 		}
 		s = sess_find(b, key[0].p, key[0].n, key);
 		if (kind == UNIT_SESSION) {
-			if (u_get(&u, b->sess[s].end, SESSION_END_N) == -1) {
+			if (unit_get(&u, b->sess[s].end, SESSION_END_N) == -1) {
 				b->malformed++;
 				continue;
 			}
@@ -285,7 +275,7 @@ parse(struct bulk *b, const uint8_t *p, size_t len)
 			continue;
 		}
 		b->msg[b->nmsg].sess = s;
-		if (u_get(&u, b->msg[b->nmsg].v, MSG_NCOLS - 1) == -1 ||
+		if (unit_get(&u, b->msg[b->nmsg].v, MSG_NCOLS - 1) == -1 ||
 		    b->msg[b->nmsg].v[0].type != SQL_INT) {
 			b->malformed++;
 			continue;
@@ -387,7 +377,7 @@ write_sessions(struct bulk *b)
 static int
 read_session_ids(struct bulk *b)
 {
-	struct sql_val v[1 + BULK_IDS];
+	struct sql_val v[1 + LIMIT_BULK_IDS];
 	size_t i, k;
 
 	v[0] = sql_int(b->sensor_id);
@@ -396,7 +386,7 @@ read_session_ids(struct bulk *b)
 		dbuf_adds(&b->sql, "SELECT uid, id FROM sessions WHERE "
 		    "sensor_id = ? AND uid IN (?");
 		v[1] = b->sess[i].key[0];
-		for (k = 1; k < BULK_IDS && i + k < b->nsess; k++) {
+		for (k = 1; k < LIMIT_BULK_IDS && i + k < b->nsess; k++) {
 			dbuf_add(&b->sql, ", ?", 3);
 			v[1 + k] = b->sess[i + k].key[0];
 		}
@@ -440,7 +430,7 @@ static int
 write_parts(struct bulk *b, int pass)
 {
 	struct sql_val v[1 + (RCPT_N > ATT_N ? RCPT_N : ATT_N)], cnt;
-	struct ucur *c;
+	struct cur *c;
 	size_t i;
 	int64_t k;
 
@@ -448,14 +438,14 @@ write_parts(struct bulk *b, int pass)
 		if (b->msg[i].id < 0)
 			continue;
 		c = &b->msg[i].rest;	/* pass 1 goes on where 0 ended */
-		if (u_get(c, &cnt, 1) == -1 || cnt.type != SQL_INT) {
+		if (unit_get(c, &cnt, 1) == -1 || cnt.type != SQL_INT) {
 			b->malformed++;
 			b->msg[i].id = -1;
 			continue;
 		}
 		v[0] = sql_int(b->msg[i].id);
 		for (k = 0; k < cnt.i; k++) {
-			if (u_get(c, &v[1], pass == 0 ? RCPT_N :
+			if (unit_get(c, &v[1], pass == 0 ? RCPT_N :
 			    b->msg[i].att_n) == -1) {
 				b->malformed++;
 				b->msg[i].id = -1;
@@ -490,6 +480,10 @@ bulk_apply(const struct sql_driver *d, void *h, int64_t sensor_id,
 	b.d = d;
 	b.h = h;
 	b.sensor_id = sensor_id;
+	if (siphash_key_process(&b.key, NULL) == -1) {
+		log_warnx("bulk: no hash key");
+		return -1;
+	}
 	for (b.mapsize = 64; b.mapsize < 2 * (size_t)units + 2;)
 		b.mapsize *= 2;
 	b.sess = calloc(units + 1, sizeof(*b.sess));

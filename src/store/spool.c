@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/limits.h"
 #include "common/log.h"
 #include "spool.h"
 
@@ -109,7 +110,7 @@ spool_append(struct spool *s, const void *p, size_t n)
 {
 	uint8_t len[4];
 
-	if (n > SPOOL_UNIT_MAX) {
+	if (n > LIMIT_STORE_UNIT_BYTES) {
 		errno = EFBIG;
 		return -1;
 	}
@@ -150,7 +151,7 @@ scan(struct spool *s, int (*fn)(void *, const uint8_t *, size_t),
 			break;
 		}
 		n = get32(len);
-		if (n > SPOOL_UNIT_MAX) {
+		if (n > LIMIT_STORE_UNIT_BYTES) {
 			*torn = true;	/* not a length we wrote */
 			break;
 		}

@@ -3,7 +3,8 @@
  * (it was unreachable, or went away). Units are appended as they come and
  * sent, in order, when the server is back, by this run or the next one.
  * A unit is opaque bytes here; a torn last unit (a crash while writing)
- * is noticed and ignored, never misread.
+ * is noticed and ignored, never misread. A unit is at most
+ * LIMIT_STORE_UNIT_BYTES (common/limits.h).
  */
 #ifndef SMTPSNIFF_SPOOL_H
 #define SMTPSNIFF_SPOOL_H
@@ -11,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SPOOL_UNIT_MAX	(64u << 20)	/* a unit larger is refused */
 
 struct spool;
 

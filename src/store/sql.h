@@ -87,11 +87,34 @@ struct sql_driver {
 	/* The connection is gone (not a statement error): retry later. */
 	bool		 (*lost)(void *);
 	void		 (*close)(void *);
+	/*
+	 * The spec as messages may show it before there is a connection
+	 * (no password, by the driver's own reading of its URL; the rest
+	 * byte for byte, since it also names the spool), malloc'd; NULL
+	 * if out of memory.
+	 */
+	char		*(*strip)(const char *spec);
 };
 
 extern const struct sql_driver sql_sqlite_driver;
 extern const struct sql_driver sql_mysql_driver;
 extern const struct sql_driver sql_pgsql_driver;
+
+/*
+ * mysql://USER[:PASS]@HOST[:PORT]/DB[?socket=PATH], split and decoded in
+ * place in u (a copy the caller owns): user, password, database and
+ * socket path percent-decoded (RFC 3986 §2.1; %00 refused); HOST a name,
+ * an IPv4 address or an IPv6 address in brackets (given without them);
+ * PORT 1-65535 (0 here: the default). The user part ends at the last '@'
+ * before any '?', so '@' and '/' in a password work even unencoded. pass
+ * and sock are NULL when absent. 0, or -1 with why in err.
+ */
+struct sql_mysql_url {
+	char		*user, *pass, *host, *db, *sock;
+	unsigned	 port;
+};
+int	sql_mysql_url_parse(char *u, struct sql_mysql_url *,
+	    char err[ERRBUF_SIZE]);
 
 /* The driver for a spec ("sqlite:PATH", "mysql://...", ...), or NULL. */
 const struct sql_driver *sql_driver_of(const char *spec);

@@ -1,11 +1,14 @@
 /*
  * sql_mysql.c: the MariaDB/MySQL driver (MariaDB Connector/C), for a
  * central store that many sensors share: mysql://USER[:PASS]@HOST[:PORT]/DB
- * or mysql://USER@localhost/DB?socket=PATH, the password also from the
- * environment or the configuration. The connection's character set is "binary": wire
- * bytes go to BLOB columns and come back exactly, never converted.
+ * or mysql://USER@localhost/DB?socket=PATH (HOST may be an IPv6 address in
+ * brackets; user, password, database and path percent-encoded, RFC 3986
+ * §2.1), the password also from the environment or the configuration.
+ * The connection's character set is "binary": wire bytes go to BLOB
+ * columns and come back exactly, never converted.
  */
 #include <errmsg.h>
+#include <errno.h>
 #include <mysqld_error.h>
 #include <mysql.h>
 #include <stdio.h>
@@ -71,47 +74,233 @@ my_close(void *h)
 	free(m);
 }
 
+/* A hex digit's value, or -1. */
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 /*
- * Split mysql://USER[:PASS]@HOST[:PORT]/DB[?socket=PATH] in place; -1 if
- * it does not have that shape.
+ * Percent-decode s in place (RFC 3986 §2.1; '+' is a plus, not a blank).
+ * -1 with why in err for a '%' without two hex digits after it, or one
+ * that decodes to NUL (a C string would end there, silently).
  */
 static int
-parse_url(char *u, char **user, char **pass, char **host, unsigned *port,
-    char **db, char **sock)
+pct_decode(char *s, const char *what, char err[ERRBUF_SIZE])
 {
-	char *at, *slash, *colon, *q, *end;
+	char *w = s;
+	int hi, lo;
+
+	for (; *s != '\0'; s++) {
+		if (*s != '%') {
+			*w++ = *s;
+			continue;
+		}
+		if ((hi = hexval(s[1])) == -1 || (lo = hexval(s[2])) == -1) {
+			snprintf(err, ERRBUF_SIZE, "bad %%-escape in the %s "
+			    "(%%XX, two hex digits)", what);
+			return -1;
+		}
+		if (hi == 0 && lo == 0) {
+			snprintf(err, ERRBUF_SIZE, "%%00 in the %s", what);
+			return -1;
+		}
+		*w++ = (char)(hi << 4 | lo);
+		s += 2;
+	}
+	*w = '\0';
+	return 0;
+}
+
+int
+sql_mysql_url_parse(char *u, struct sql_mysql_url *out, char err[ERRBUF_SIZE])
+{
+	char *at, *q, *colon, *slash, *host, *end;
 	unsigned long p;
 
-	if (strncmp(u, "mysql://", 8) != 0)
+	memset(out, 0, sizeof(*out));
+	if (strncmp(u, "mysql://", 8) != 0) {
+		snprintf(err, ERRBUF_SIZE, "not a mysql:// URL");
 		return -1;
+	}
 	u += 8;
-	if ((at = strrchr(u, '@')) == NULL)
+	/*
+	 * The query first: its socket path may hold any character. Then
+	 * the user part ends at the last '@', so that a password may hold
+	 * '@' and '/' even unencoded, as before percent-decoding came.
+	 */
+	if ((q = strchr(u, '?')) != NULL) {
+		*q++ = '\0';
+		if (strncmp(q, "socket=", 7) != 0 || q[7] == '\0') {
+			snprintf(err, ERRBUF_SIZE, "the only parameter is "
+			    "?socket=PATH");
+			return -1;
+		}
+		out->sock = q + 7;
+		if (pct_decode(out->sock, "socket path", err) == -1)
+			return -1;
+	}
+	if ((at = strrchr(u, '@')) == NULL) {
+		snprintf(err, ERRBUF_SIZE, "no USER@ before the host");
 		return -1;
+	}
 	*at = '\0';
-	*user = u;
+	out->user = u;
 	if ((colon = strchr(u, ':')) != NULL) {
 		*colon = '\0';
-		*pass = colon + 1;
+		out->pass = colon + 1;
+		if (pct_decode(out->pass, "password", err) == -1)
+			return -1;
 	}
-	*host = at + 1;
-	if ((slash = strchr(*host, '/')) == NULL)
+	if (pct_decode(out->user, "user", err) == -1)
 		return -1;
+	if (*out->user == '\0') {
+		snprintf(err, ERRBUF_SIZE, "no user");
+		return -1;
+	}
+	host = at + 1;
+	/* An IPv6 address in brackets (RFC 3986 §3.2.2). */
+	if (*host == '[') {
+		if ((end = strchr(host, ']')) == NULL) {
+			snprintf(err, ERRBUF_SIZE, "no ']' after the IPv6 "
+			    "address");
+			return -1;
+		}
+		*end++ = '\0';
+		out->host = host + 1;
+		if (*out->host == '\0' || strspn(out->host,
+		    "0123456789abcdefABCDEF:.") != strlen(out->host) ||
+		    strchr(out->host, ':') == NULL) {
+			snprintf(err, ERRBUF_SIZE, "not an IPv6 address in "
+			    "[...]");
+			return -1;
+		}
+		if (*end != ':' && *end != '/') {
+			snprintf(err, ERRBUF_SIZE, "expected :PORT or /DB "
+			    "after ']'");
+			return -1;
+		}
+		colon = *end == ':' ? end : NULL;
+		slash = strchr(end, '/');
+	} else {
+		out->host = host;
+		slash = strchr(host, '/');
+		colon = strchr(host, ':');
+		if (colon != NULL && slash != NULL && colon > slash)
+			colon = NULL;
+	}
+	if (slash == NULL) {
+		snprintf(err, ERRBUF_SIZE, "no /DB after the host");
+		return -1;
+	}
 	*slash = '\0';
-	*db = slash + 1;
-	if ((q = strchr(*db, '?')) != NULL) {
-		*q = '\0';
-		if (strncmp(q + 1, "socket=", 7) != 0)
-			return -1;
-		*sock = q + 8;
-	}
-	if ((colon = strchr(*host, ':')) != NULL) {
+	out->db = slash + 1;
+	if (colon != NULL) {
 		*colon = '\0';
-		p = strtoul(colon + 1, &end, 10);
-		if (*end != '\0' || p == 0 || p > 65535)
+		if (colon[1] < '0' || colon[1] > '9') {
+			snprintf(err, ERRBUF_SIZE, "bad port");
 			return -1;
-		*port = (unsigned)p;
+		}
+		errno = 0;
+		p = strtoul(colon + 1, &end, 10);
+		if (*end != '\0') {
+			snprintf(err, ERRBUF_SIZE, "bad port");
+			return -1;
+		}
+		if (errno != 0 || p == 0 || p > 65535) {
+			snprintf(err, ERRBUF_SIZE, "port out of range "
+			    "(1-65535)");
+			return -1;
+		}
+		out->port = (unsigned)p;
 	}
-	return **user != '\0' && **db != '\0' && **host != '\0' ? 0 : -1;
+	if (*out->host == '\0') {
+		snprintf(err, ERRBUF_SIZE, "no host");
+		return -1;
+	}
+	if (pct_decode(out->db, "database name", err) == -1)
+		return -1;
+	if (*out->db == '\0') {
+		snprintf(err, ERRBUF_SIZE, "no database name");
+		return -1;
+	}
+	return 0;
+}
+
+/* s percent-encoded where a URL needs it (RFC 3986 §2.3 unreserved). */
+static void
+pct_encode(struct dbuf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("-._~", *s) != NULL)
+			dbuf_addc(b, (uint8_t)*s);
+		else {
+			dbuf_addc(b, '%');
+			dbuf_addc(b, (uint8_t)"0123456789ABCDEF"[
+			    (unsigned char)*s >> 4]);
+			dbuf_addc(b, (uint8_t)"0123456789ABCDEF"[*s & 15]);
+		}
+	}
+}
+
+/*
+ * The spec without ":PASS", the rest as written: the user part ends where
+ * sql_mysql_url_parse() ends it (the last '@' before any '?').
+ */
+static char *
+my_strip(const char *spec)
+{
+	const char *s = spec + strlen("mysql://"), *at = NULL, *colon, *p;
+	char *d;
+
+	for (p = s; *p != '\0' && *p != '?'; p++)
+		if (*p == '@')
+			at = p;
+	if (strncmp(spec, "mysql://", 8) != 0 || at == NULL ||
+	    (colon = memchr(s, ':', (size_t)(at - s))) == NULL)
+		return strdup(spec);
+	if (asprintf(&d, "%.*s%s", (int)(colon - spec), spec, at) == -1)
+		return NULL;
+	return d;
+}
+
+/* The URL as messages show it: no password, user and db encoded. */
+static char *
+url_name(const struct sql_mysql_url *u)
+{
+	struct dbuf b;
+	char port[16];
+
+	dbuf_init(&b, 4096);
+	dbuf_adds(&b, "mysql://");
+	pct_encode(&b, u->user);
+	dbuf_addc(&b, '@');
+	if (strchr(u->host, ':') != NULL) {
+		dbuf_addc(&b, '[');
+		dbuf_adds(&b, u->host);
+		dbuf_addc(&b, ']');
+	} else
+		dbuf_adds(&b, u->host);
+	if (u->port != 0) {
+		snprintf(port, sizeof(port), ":%u", u->port);
+		dbuf_adds(&b, port);
+	}
+	dbuf_addc(&b, '/');
+	pct_encode(&b, u->db);
+	dbuf_addc(&b, '\0');
+	if (dbuf_status(&b) == -1) {
+		dbuf_fini(&b);
+		return NULL;
+	}
+	return (char *)b.p;
 }
 
 static int
@@ -128,11 +317,11 @@ static void *
 my_open(const char *spec, bool readonly, const char *password,
     bool *unreachable, char err[ERRBUF_SIZE])
 {
+	struct sql_mysql_url u;
 	struct my *m;
-	char *copy, *user = NULL, *pass = NULL, *host = NULL, *db = NULL;
-	char *sock = NULL;
-	unsigned port = 0, timeout = 5;
-	int n;
+	char *copy, why[ERRBUF_SIZE];
+	const char *pass;
+	unsigned timeout = 5;
 
 	*unreachable = false;
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
@@ -141,28 +330,22 @@ my_open(const char *spec, bool readonly, const char *password,
 		snprintf(err, ERRBUF_SIZE, "out of memory");
 		return NULL;
 	}
-	if (parse_url(copy, &user, &pass, &host, &port, &db, &sock) == -1) {
-		snprintf(err, ERRBUF_SIZE, "expected mysql://USER[:PASS]@HOST"
-		    "[:PORT]/DB[?socket=PATH]");
+	if (sql_mysql_url_parse(copy, &u, why) == -1) {
+		snprintf(err, ERRBUF_SIZE, "%.120s; expected mysql://USER[:PASS]@"
+		    "HOST[:PORT]/DB[?socket=PATH] (HOST may be [IPv6], other "
+		    "parts %%-encoded)", why);
 		goto fail;
 	}
-	if (pass == NULL)
-		pass = (char *)password;
-	/* Messages name the database without the password. */
-	if (port != 0)
-		n = asprintf(&m->name, "mysql://%s@%s:%u/%s", user, host, port,
-		    db);
-	else
-		n = asprintf(&m->name, "mysql://%s@%s/%s", user, host, db);
-	if (n == -1 || (m->db = mysql_init(NULL)) == NULL) {
-		m->name = NULL;
+	pass = u.pass != NULL ? u.pass : password;
+	if ((m->name = url_name(&u)) == NULL || (m->db = mysql_init(NULL)) ==
+	    NULL) {
 		snprintf(err, ERRBUF_SIZE, "out of memory");
 		goto fail;
 	}
 	mysql_options(m->db, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_options(m->db, MYSQL_SET_CHARSET_NAME, "binary");
-	if (mysql_real_connect(m->db, host, user, pass, db, port, sock, 0) ==
-	    NULL) {
+	if (mysql_real_connect(m->db, u.host, u.user, pass, u.db, u.port,
+	    u.sock, 0) == NULL) {
 		*unreachable = gone(mysql_errno(m->db));
 		snprintf(err, ERRBUF_SIZE, "%s: %s", m->name,
 		    mysql_error(m->db));
@@ -179,9 +362,12 @@ my_open(const char *spec, bool readonly, const char *password,
 		    mysql_error(m->db));
 		goto fail;
 	}
+	explicit_bzero(copy, strlen(spec));
 	free(copy);
 	return m;
 fail:
+	/* The copy holds the password, decoded. */
+	explicit_bzero(copy, strlen(spec));
 	free(copy);
 	my_close(m);
 	return NULL;
@@ -385,5 +571,5 @@ my_lost(void *h)
 
 const struct sql_driver sql_mysql_driver = {
 	"mysql://", SQL_MYSQL, true, my_open, my_name, my_exec, my_prepare,
-	my_run, my_query, my_lost, my_close,
+	my_run, my_query, my_lost, my_close, my_strip,
 };

@@ -204,6 +204,49 @@ scrub(char *msg, const char *secret, size_t n)
 }
 
 /*
+ * secret (n bytes, percent-encoded as in a URI) starred out of msg as
+ * written and as decoded (RFC 3986 §2.1), should libpq quote either.
+ */
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static void
+scrub_both(char *msg, const char *secret, size_t n)
+{
+	char *d;
+	size_t i, k = 0;
+	int hi, lo;
+
+	if (secret == NULL || n == 0)
+		return;
+	scrub(msg, secret, n);
+	if ((d = malloc(n)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (secret[i] == '%' && n - i > 2 &&
+		    (hi = hexval(secret[i + 1])) != -1 &&
+		    (lo = hexval(secret[i + 2])) != -1) {
+			d[k++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else
+			d[k++] = secret[i];
+	}
+	/* A NUL inside cannot be in msg past it: scrub up to it. */
+	scrub(msg, d, strnlen(d, k));
+	explicit_bzero(d, n);
+	free(d);
+}
+
+/*
  * Why a connection failed, for err. libpq quotes the URI back in some
  * complaints about one it cannot parse ("... in URI: \"%s\""), so every
  * password it could hold is starred out first.
@@ -222,9 +265,9 @@ connect_error(struct pg *p, const char *spec, const char *envpw,
 		return;
 	}
 	pw = url_pass(spec, &n);
-	scrub(msg, pw, n);
+	scrub_both(msg, pw, n);
 	if ((pw = strstr(spec, "password=")) != NULL)
-		scrub(msg, pw + 9, strcspn(pw + 9, "&"));
+		scrub_both(msg, pw + 9, strcspn(pw + 9, "&"));
 	if (envpw != NULL)
 		scrub(msg, envpw, strlen(envpw));
 	k = snprintf(err, ERRBUF_SIZE, "%s: ", p->name);
@@ -563,5 +606,5 @@ pg_lost(void *h)
 
 const struct sql_driver sql_pgsql_driver = {
 	"postgresql://", SQL_PGSQL, true, pg_open, pg_name, pg_exec,
-	pg_prepare, pg_run, pg_query, pg_lost, pg_close,
+	pg_prepare, pg_run, pg_query, pg_lost, pg_close, strip_spec,
 };

@@ -214,5 +214,5 @@ lite_lost(void *h)
 
 const struct sql_driver sql_sqlite_driver = {
 	"sqlite:", SQL_SQLITE, false, lite_open, lite_name, lite_exec,
-	lite_prepare, lite_run, lite_query, lite_lost, lite_close,
+	lite_prepare, lite_run, lite_query, lite_lost, lite_close, strdup,
 };

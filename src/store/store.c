@@ -22,26 +22,14 @@
 #include <time.h>
 
 #include "common/json.h"
+#include "common/limits.h"
+#include "common/siphash.h"
 #include "spool.h"
 #include "sql.h"
 #include "store.h"
 #include "bulk.h"
 #include "unit.h"
 
-/*
- * Units per database transaction: a commit writes every index page the
- * batch dirtied, and the address-key and uid indexes are random-keyed,
- * so larger batches write each page fewer times (2000 -> 20000: x1.75
- * measured on SQLite). A batch is kept in memory and written at its
- * commit (and spooled if a server is lost): 20000 units of a few KiB.
- */
-#define STORE_BATCH	20000
-#define STORE_BATCH_BYTES (64u << 20)	/* or when its units are this big */
-#define STORE_BATCH_MS	1000		/* or when its first unit is older */
-#define STORE_QUEUE_BYTES (16u << 20)	/* units waiting for the writer */
-#define SID_CACHE	4096	/* session uid -> row id, direct-mapped */
-#define RETRY_MIN	1	/* seconds before the first reconnect */
-#define RETRY_MAX	30
 
 /* ---- the schema ---------------------------------------------------------- */
 
@@ -230,6 +218,7 @@ struct store {
 	bool			 failed;
 	struct store_stats	 st;		/* the writer's */
 	uint64_t		 lost_early;	/* the caller's */
+	uint64_t		 queue_waits;	/* the caller's, under mu */
 	/* The writer thread and its queue (all under mu). */
 	pthread_t		 writer;
 	bool			 writer_started, sync_made;
@@ -240,9 +229,10 @@ struct store {
 	struct dbuf		 work;		/* the writer's, taken whole */
 	bool			 closing;
 	struct {
-		char	 uid[24];
+		char	 uid[LIMIT_STORE_UID];
 		int64_t	 id;
-	}			 sid[SID_CACHE];	/* saves a SELECT per row */
+	}			 sid[LIMIT_STORE_SID_CACHE];	/* a SELECT a row */
+	struct siphash_key	 hkey;		/* sid's slots: not aimable */
 };
 
 /*
@@ -290,10 +280,10 @@ static int
 backfill(struct store *s, const char *select, const char *update)
 {
 	struct dbuf rows;
-	struct ucur c;
+	struct cur c;
+	struct span txt;
 	struct sql_val v[2];
 	int64_t id;
-	uint32_t len;
 	int rc = 0;
 
 	dbuf_init(&rows, 1u << 30);
@@ -302,17 +292,13 @@ backfill(struct store *s, const char *select, const char *update)
 		dbuf_fini(&rows);
 		return -1;
 	}
-	c.p = rows.p;
-	c.end = rows.p + rows.len;
-	c.bad = false;
-	while (rc == 0 && c.p < c.end) {
-		id = (int64_t)get_le(&c, 8);
-		len = (uint32_t)get_le(&c, 4);
-		if (c.bad || len > (size_t)(c.end - c.p))
+	c = cur_make(rows.p, rows.len);
+	while (rc == 0 && c.len > 0) {
+		id = (int64_t)cur_le64(&c);
+		if (!cur_take_le32len(&c, &txt))
 			break;
-		v[0] = sql_mem(SQL_BYTES, c.p, len);
+		v[0] = sql_mem(SQL_BYTES, txt.p, txt.len);
 		v[1] = sql_int(id);
-		c.p += len;
 		if (s->drv->query(s->h, update, v, 2, NULL, NULL) == -1)
 			rc = -1;
 	}
@@ -417,22 +403,22 @@ fail:
 	return -1;
 }
 
-/* A uid's slot in the session cache. */
+/*
+ * A uid's slot in the session cache, by a keyed hash: uids are computed
+ * from packet data, and one slot hit by many sessions would cost them a
+ * SELECT each.
+ */
 static unsigned
-sid_slot(const struct sql_val *uid)
+sid_slot(const struct store *s, const struct sql_val *uid)
 {
-	unsigned slot = 0;
-	size_t i;
-
-	for (i = 0; i < uid->n; i++)
-		slot = slot * 31 + ((const uint8_t *)uid->p)[i];
-	return slot % SID_CACHE;
+	return (unsigned)(siphash13(&s->hkey, uid->p, uid->n) %
+	    LIMIT_STORE_SID_CACHE);
 }
 
 static int64_t
 sid_cached(struct store *s, const struct sql_val *uid)
 {
-	unsigned slot = sid_slot(uid);
+	unsigned slot = sid_slot(s, uid);
 
 	if (uid->n < sizeof(s->sid[slot].uid) &&
 	    strlen(s->sid[slot].uid) == uid->n &&
@@ -444,7 +430,7 @@ sid_cached(struct store *s, const struct sql_val *uid)
 static void
 sid_keep(struct store *s, const struct sql_val *uid, int64_t id)
 {
-	unsigned slot = sid_slot(uid);
+	unsigned slot = sid_slot(s, uid);
 
 	memcpy(s->sid[slot].uid, uid->p, uid->n);
 	s->sid[slot].uid[uid->n] = '\0';
@@ -517,24 +503,25 @@ static int
 apply(struct store *s, const uint8_t *p, size_t n)
 {
 	struct sql_val v[MSG_NCOLS + SESSION_KEY_N];
-	struct ucur c = { p + 1, p + n, false };
+	struct cur c = cur_make(p, n);
+	uint8_t kind = cur_u8(&c);
 	int64_t sid, mid, changed, count, i;
 
-	if (n < 1 || (p[0] != UNIT_MESSAGE && p[0] != UNIT_MESSAGE_V2 &&
-	    p[0] != UNIT_SESSION) || u_get(&c, v, SESSION_KEY_N) == -1) {
+	if (c.err || (kind != UNIT_MESSAGE && kind != UNIT_MESSAGE_V2 &&
+	    kind != UNIT_SESSION) || unit_get(&c, v, SESSION_KEY_N) == -1) {
 		log_warnx("%s: a malformed unit: skipped", s->name);
 		s->st.lost++;
 		return 0;
 	}
-	if (p[0] == UNIT_SESSION) {
-		if (u_get(&c, v + SESSION_KEY_N, SESSION_END_N) == -1)
+	if (kind == UNIT_SESSION) {
+		if (unit_get(&c, v + SESSION_KEY_N, SESSION_END_N) == -1)
 			goto bad;
 		return session_end(s, v);
 	}
 	if ((sid = session_row(s, v)) < 0)
 		return -1;
 	v[0] = sql_int(sid);
-	if (u_get(&c, v + 1, MSG_NCOLS - 1) == -1)
+	if (unit_get(&c, v + 1, MSG_NCOLS - 1) == -1)
 		goto bad;
 	if ((changed = run(s, ST_MESSAGE, v, MSG_NCOLS, &mid)) == -1)
 		return -1;
@@ -546,20 +533,20 @@ apply(struct store *s, const uint8_t *p, size_t n)
 	if (changed == 0 || mid < 0)
 		return 0;
 	v[0] = sql_int(mid);
-	if (u_get(&c, v + 1, 1) == -1 || v[1].type != SQL_INT)
+	if (unit_get(&c, v + 1, 1) == -1 || v[1].type != SQL_INT)
 		goto bad;
 	for (count = v[1].i, i = 0; i < count; i++) {
-		if (u_get(&c, v + 1, RCPT_N) == -1)
+		if (unit_get(&c, v + 1, RCPT_N) == -1)
 			goto bad;
 		if (run(s, ST_RCPT, v, 1 + RCPT_N, &changed) == -1)
 			return -1;
 	}
-	if (u_get(&c, v + 1, 1) == -1 || v[1].type != SQL_INT)
+	if (unit_get(&c, v + 1, 1) == -1 || v[1].type != SQL_INT)
 		goto bad;
 	for (count = v[1].i, i = 0; i < count; i++) {
-		if (u_get(&c, v + 1, unit_att_n(p[0])) == -1)
+		if (unit_get(&c, v + 1, unit_att_n(kind)) == -1)
 			goto bad;
-		if (p[0] == UNIT_MESSAGE_V2)
+		if (kind == UNIT_MESSAGE_V2)
 			v[ATT_N] = sql_int(0);	/* depth */
 		if (run(s, ST_ATTACHMENT, v, 1 + ATT_N, &changed) == -1)
 			return -1;
@@ -575,31 +562,30 @@ bad:
 static void
 go_offline(struct store *s, const char *why)
 {
-	struct ucur c = { s->batch.p, s->batch.p + s->batch.len, false };
-	uint32_t len;
+	struct cur c = cur_make(s->batch.p, s->batch.len);
+	struct span u;
 
 	s->drv->close(s->h);
 	s->h = NULL;
-	while (c.p < c.end) {
-		len = (uint32_t)get_le(&c, 4);
-		if (c.bad || len > (size_t)(c.end - c.p))
+	while (c.len > 0) {
+		if (!cur_take_le32len(&c, &u))
 			break;
-		if (spool_append(s->spool, c.p, len) == -1) {
+		if (spool_append(s->spool, u.p, u.len) == -1) {
 			log_warn("%s", spool_path(s->spool));
 			s->st.lost++;
 			s->failed = true;
 		} else {
 			s->st.spooled++;
 		}
-		c.p += len;
 	}
 	s->st.written -= s->in_batch < s->st.written ? s->in_batch :
 	    s->st.written;
 	dbuf_reset(&s->batch);
 	s->in_batch = 0;
-	s->backoff = s->backoff == 0 ? RETRY_MIN : s->backoff * 2;
-	if (s->backoff > RETRY_MAX)
-		s->backoff = RETRY_MAX;
+	s->backoff = s->backoff == 0 ? LIMIT_STORE_RETRY_MIN_S :
+	    s->backoff * 2;
+	if (s->backoff > LIMIT_STORE_RETRY_MAX_S)
+		s->backoff = LIMIT_STORE_RETRY_MAX_S;
 	s->retry_at = mono_ms() + (int64_t)s->backoff * 1000;
 	log_warnx("%s: %s: records go to the spool %s", s->name, why,
 	    spool_path(s->spool));
@@ -614,23 +600,19 @@ go_offline(struct store *s, const char *why)
 static int
 apply_local(struct store *s)
 {
-	struct ucur c;
-	uint32_t len;
+	struct cur c;
+	struct span u;
 	int pass;
 
 	for (pass = 0; pass < 2; pass++) {
-		c.p = s->batch.p;
-		c.end = s->batch.p + s->batch.len;
-		c.bad = false;
-		while (c.p < c.end) {
-			len = (uint32_t)get_le(&c, 4);
-			if (c.bad || len > (size_t)(c.end - c.p))
+		c = cur_make(s->batch.p, s->batch.len);
+		while (c.len > 0) {
+			if (!cur_take_le32len(&c, &u))
 				return -1;	/* our own framing: never */
 			/* An empty unit: apply() counts it, once. */
-			if ((len > 0 && c.p[0] == UNIT_SESSION) ==
-			    (pass == 0) && apply(s, c.p, len) == -1)
+			if ((unit_kind(u) == UNIT_SESSION) == (pass == 0) &&
+			    apply(s, u.p, u.len) == -1)
 				return -1;
-			c.p += len;
 		}
 	}
 	return 0;
@@ -697,6 +679,17 @@ failure(struct store *s)
 	return -1;
 }
 
+/* Whether the batch is at a cap (limits.h): commit it, counted. */
+static bool
+batch_full(struct store *s)
+{
+	if (s->in_batch < LIMIT_STORE_BATCH_UNITS &&
+	    s->batch.len < LIMIT_STORE_BATCH_BYTES)
+		return false;
+	s->st.commits_full++;
+	return true;
+}
+
 static int
 replay_cb(void *arg, const uint8_t *p, size_t n)
 {
@@ -707,8 +700,8 @@ replay_cb(void *arg, const uint8_t *p, size_t n)
 	dbuf_add(&s->batch, p, n);
 	if (dbuf_status(&s->batch) == -1)
 		return -1;
-	if ((++s->in_batch >= STORE_BATCH ||
-	    s->batch.len >= STORE_BATCH_BYTES) && commit(s) == -1)
+	++s->in_batch;
+	if (batch_full(s) && commit(s) == -1)
 		return -1;
 	return 0;
 }
@@ -752,7 +745,8 @@ maybe_reconnect(struct store *s)
 	if (s->retry_at == -1 || mono_ms() < s->retry_at)
 		return;
 	if (connect_db(s, &unreachable, err) == -1) {
-		s->backoff = s->backoff * 2 > RETRY_MAX ? RETRY_MAX :
+		s->backoff = s->backoff * 2 > LIMIT_STORE_RETRY_MAX_S ?
+		    LIMIT_STORE_RETRY_MAX_S :
 		    s->backoff * 2;
 		s->retry_at = mono_ms() + (int64_t)s->backoff * 1000;
 		return;
@@ -797,8 +791,8 @@ put_unit(struct store *s, const uint8_t *p, size_t n)
 		return -1;
 	}
 	/* Full, or held long enough: readers see rows within a second. */
-	if ((s->in_batch >= STORE_BATCH || s->batch.len >= STORE_BATCH_BYTES ||
-	    mono_ms() - s->batch_at >= STORE_BATCH_MS) && commit(s) == -1)
+	if ((batch_full(s) || mono_ms() - s->batch_at >=
+	    LIMIT_STORE_BATCH_MS) && commit(s) == -1)
 		return failure(s);
 	return 0;
 }
@@ -816,15 +810,13 @@ put_unit(struct store *s, const uint8_t *p, size_t n)
 static void
 writer_units(struct store *s)
 {
-	struct ucur c = { s->work.p, s->work.p + s->work.len, false };
-	uint32_t len;
+	struct cur c = cur_make(s->work.p, s->work.len);
+	struct span u;
 
-	while (c.p < c.end) {
-		len = (uint32_t)get_le(&c, 4);
-		if (c.bad || len > (size_t)(c.end - c.p))
+	while (c.len > 0) {
+		if (!cur_take_le32len(&c, &u))
 			break;	/* our own framing: never */
-		(void)put_unit(s, c.p, len);
-		c.p += len;
+		(void)put_unit(s, u.p, u.len);
 	}
 	dbuf_reset(&s->work);
 }
@@ -834,7 +826,7 @@ static void
 writer_idle(struct store *s)
 {
 	if (s->h != NULL && s->in_batch > 0 &&
-	    mono_ms() - s->batch_at >= STORE_BATCH_MS && commit(s) == -1)
+	    mono_ms() - s->batch_at >= LIMIT_STORE_BATCH_MS && commit(s) == -1)
 		(void)failure(s);
 	if (s->h == NULL && s->spool != NULL)
 		maybe_reconnect(s);
@@ -886,11 +878,13 @@ enqueue(struct store *s)
 		log_warnx("%s: a record over the unit cap: not stored",
 		    s->name);
 		s->lost_early++;
-		dbuf_init(&s->unit, SPOOL_UNIT_MAX);
+		dbuf_init(&s->unit, LIMIT_STORE_UNIT_BYTES);
 		return -1;
 	}
 	pthread_mutex_lock(&s->mu);
-	while (s->inbox.len >= STORE_QUEUE_BYTES)
+	if (s->inbox.len >= LIMIT_STORE_QUEUE_BYTES)
+		s->queue_waits++;
+	while (s->inbox.len >= LIMIT_STORE_QUEUE_BYTES)
 		pthread_cond_wait(&s->room, &s->mu);
 	u_le(&s->inbox, s->unit.len, 4);
 	dbuf_add(&s->inbox, s->unit.p, s->unit.len);
@@ -911,25 +905,6 @@ bool
 store_spec_is_store(const char *spec)
 {
 	return sql_driver_of(spec) != NULL;
-}
-
-/*
- * The spec as messages show it: scheme://USER:PASS@... loses ":PASS". It
- * also names the spool (hashed), so a run that never reached the server
- * and the next one that does agree on the file.
- */
-static char *
-safe_name(const char *spec)
-{
-	const char *auth = strstr(spec, "://"), *at, *colon;
-	char *d;
-
-	if (auth == NULL || (at = strchr(auth + 3, '@')) == NULL ||
-	    (colon = memchr(auth + 3, ':', (size_t)(at - auth - 3))) == NULL)
-		return strdup(spec);
-	if (asprintf(&d, "%.*s%s", (int)(colon - spec), spec, at) == -1)
-		return NULL;
-	return d;
 }
 
 static char *
@@ -967,15 +942,27 @@ store_open(const char *spec, const struct store_config *cfg,
 	    (s->password = strdup(cfg->password)) == NULL))
 		goto oom;
 	s->drv = d;
-	/* The cap is never reached: a batch commits at STORE_BATCH_BYTES. */
-	dbuf_init(&s->batch, STORE_BATCH_BYTES + SPOOL_UNIT_MAX + 64);
-	dbuf_init(&s->unit, SPOOL_UNIT_MAX);
-	dbuf_init(&s->tmp, SPOOL_UNIT_MAX);
-	/* Never reached: the caller waits at STORE_QUEUE_BYTES. */
-	dbuf_init(&s->inbox, STORE_QUEUE_BYTES + SPOOL_UNIT_MAX + 64);
-	dbuf_init(&s->work, STORE_QUEUE_BYTES + SPOOL_UNIT_MAX + 64);
-	if ((s->name = safe_name(spec)) == NULL)
+	/* Never reached: a batch commits at LIMIT_STORE_BATCH_BYTES. */
+	dbuf_init(&s->batch, LIMIT_STORE_BATCH_BYTES + LIMIT_STORE_UNIT_BYTES +
+	    64);
+	dbuf_init(&s->unit, LIMIT_STORE_UNIT_BYTES);
+	dbuf_init(&s->tmp, LIMIT_STORE_UNIT_BYTES);
+	/* Never reached: the caller waits at LIMIT_STORE_QUEUE_BYTES. */
+	dbuf_init(&s->inbox, LIMIT_STORE_QUEUE_BYTES + LIMIT_STORE_UNIT_BYTES +
+	    64);
+	dbuf_init(&s->work, LIMIT_STORE_QUEUE_BYTES + LIMIT_STORE_UNIT_BYTES +
+	    64);
+	/*
+	 * The spec as messages show it, without a password. It also names
+	 * the spool (hashed), so a run that never reached the server and
+	 * the next one that does agree on the file.
+	 */
+	if ((s->name = d->strip(spec)) == NULL)
 		goto oom;
+	if (siphash_key_process(&s->hkey, err) == -1) {
+		store_close(s);
+		return NULL;
+	}
 	if (connect_db(s, &unreachable, cerr) == -1 &&
 	    (!d->remote || !unreachable)) {
 		snprintf(err, ERRBUF_SIZE, "%s", cerr);
@@ -993,8 +980,8 @@ store_open(const char *spec, const struct store_config *cfg,
 			log_warnx("%s", cerr);
 			log_warnx("records go to the spool %s until the "
 			    "database is reachable", spool_path(s->spool));
-			s->backoff = RETRY_MIN;
-			s->retry_at = mono_ms() + RETRY_MIN * 1000;
+			s->backoff = LIMIT_STORE_RETRY_MIN_S;
+			s->retry_at = mono_ms() + LIMIT_STORE_RETRY_MIN_S * 1000;
 		} else {
 			(void)replay(s);
 		}
@@ -1037,7 +1024,7 @@ store_put_record(struct store *s, const struct record *r)
 }
 
 int
-store_put_session(struct store *s, const struct store_session *ss)
+store_put_session(struct store *s, const struct record_summary *ss)
 {
 	unit_session(&s->unit, &s->tmp, ss);
 	return enqueue(s);
@@ -1070,6 +1057,7 @@ store_close_stats(struct store *s, struct store_stats *st)
 		pthread_join(s->writer, NULL);
 	}
 	s->st.lost += s->lost_early;
+	s->st.queue_waits = s->queue_waits;
 	if (s->h != NULL && commit(s) == -1)
 		(void)failure(s);
 	/* One last try for what waits in the spool. */

@@ -14,23 +14,6 @@
 #include "common/log.h"
 #include "record/record.h"
 
-/* A connection as a whole, written when it ends. */
-struct store_session {
-	const struct record_conn *conn;
-	uint64_t	 ts_last;
-	const char	*banner;
-	const char	*helo;
-	uint32_t	 ext;		/* SMTP_EXT_* offered */
-	bool		 tls;
-	const char	*auth_mech;
-	const char	*auth_result;	/* NULL without AUTH */
-	unsigned	 transactions;
-	const char	*end_state;	/* the flow's: closed, reset, ... */
-	uint64_t	 gaps;
-	uint64_t	 gap_bytes;
-	uint32_t	 events[SMTP_EV_MAX];
-};
-
 #define STORE_SCHEMA_VERSION	3
 
 struct store_config {
@@ -50,6 +33,13 @@ struct store_stats {
 	uint64_t	 replayed;
 	uint64_t	 lost;
 	uint64_t	 pending;
+	/*
+	 * Caps hit (common/limits.h), nothing lost: commits forced by the
+	 * batch's unit or byte cap, and waits of the reader for the writer
+	 * at the queue's cap (back-pressure).
+	 */
+	uint64_t	 commits_full;
+	uint64_t	 queue_waits;
 };
 
 struct store;
@@ -62,7 +52,7 @@ struct store;
 struct store	*store_open(const char *spec, const struct store_config *,
 		    char err[ERRBUF_SIZE]);
 int		 store_put_record(struct store *, const struct record *);
-int		 store_put_session(struct store *, const struct store_session *);
+int		 store_put_session(struct store *, const struct record_summary *);
 /* Commit what is pending and close; -1 if anything was lost or failed. */
 int		 store_close(struct store *);
 /* The same, telling the final counts (st may be NULL). */

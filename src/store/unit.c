@@ -182,7 +182,7 @@ unit_message(struct dbuf *b, struct dbuf *tmp, const struct record *r)
 }
 
 void
-unit_session(struct dbuf *b, struct dbuf *tmp, const struct store_session *ss)
+unit_session(struct dbuf *b, struct dbuf *tmp, const struct record_summary *ss)
 {
 	static const char *const ext_names[] = { "PIPELINING", "CHUNKING",
 	    "STARTTLS", "AUTH", "SIZE", "8BITMIME", "SMTPUTF8", "DSN",
@@ -218,53 +218,40 @@ unit_session(struct dbuf *b, struct dbuf *tmp, const struct store_session *ss)
 	u_mem(b, SQL_TEXT, tmp->p, tmp->len);
 }
 
-uint64_t
-get_le(struct ucur *c, int n)
-{
-	uint64_t v = 0;
-	int i;
-
-	if (c->end - c->p < n) {
-		c->bad = true;
-		return 0;
-	}
-	for (i = 0; i < n; i++)
-		v |= (uint64_t)c->p[i] << (8 * i);
-	c->p += n;
-	return v;
-}
-
+/*
+ * The cursor is read into a local copy and written back once: the values
+ * stored into v may not alias it, which the compiler cannot know. Every
+ * failure leaves by one exit, so the values are built only from reads
+ * that succeeded (fewer instructions than main's own cursor had).
+ */
 int
-u_get(struct ucur *c, struct sql_val *v, unsigned n)
+unit_get(struct cur *c, struct sql_val *v, unsigned n)
 {
+	struct cur l = *c;
+	struct span s;
 	unsigned i;
 	uint8_t tag;
-	uint64_t len;
 
-	for (i = 0; i < n && !c->bad; i++) {
-		if (c->p >= c->end) {
-			c->bad = true;
-			break;
-		}
-		tag = *c->p++;
-		if ((tag & ~TAG_NULL) > SQL_BYTES) {
-			c->bad = true;
-			break;
-		}
+	for (i = 0; i < n; i++) {
+		tag = cur_u8(&l);
+		if (l.err || (tag & ~TAG_NULL) > SQL_BYTES)
+			goto bad;
 		if (tag & TAG_NULL) {
 			v[i] = sql_null((enum sql_type)(tag & ~TAG_NULL));
 		} else if (tag == SQL_INT) {
-			v[i] = sql_int((int64_t)get_le(c, 8));
+			if (!cur_has(&l, 8))
+				goto bad;
+			v[i] = sql_int((int64_t)cur_le64(&l));
 		} else {
-			len = get_le(c, 4);
-			if (c->bad || len > (uint64_t)(c->end - c->p)) {
-				c->bad = true;
-				break;
-			}
-			v[i] = sql_mem((enum sql_type)tag, c->p, (size_t)len);
-			c->p += len;
+			if (!cur_take_le32len(&l, &s))
+				goto bad;
+			v[i] = sql_mem((enum sql_type)tag, s.p, s.len);
 		}
 	}
-	return c->bad ? -1 : 0;
+	*c = l;
+	return 0;
+bad:
+	l.err = true;
+	*c = l;
+	return -1;
 }
-

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/cur.h"
 #include "common/dbuf.h"
 #include "sql.h"
 #include "store.h"
@@ -47,18 +48,24 @@ unit_att_n(int kind)
 /* Encode into b (reset first); tmp is scratch. Check dbuf_status(b). */
 void	unit_message(struct dbuf *b, struct dbuf *tmp, const struct record *);
 void	unit_session(struct dbuf *b, struct dbuf *tmp,
-	    const struct store_session *);
+	    const struct record_summary *);
 
-/* Reading back: bounds-checked, since a spool file is input too. */
-struct ucur {
-	const uint8_t	*p, *end;
-	bool		 bad;
-};
+/*
+ * Reading back, through common/cur.h (a spool file is input too): n
+ * values into v, pointing into the unit. -1 (and c->err set) if it is
+ * malformed.
+ */
+int		unit_get(struct cur *c, struct sql_val *v, unsigned n);
+/* A unit's kind byte (enum unit_kind), or 0 if it is empty. */
+static inline uint8_t
+unit_kind(struct span u)
+{
+	struct cur c = cur_make(u.p, u.len);
 
-/* n values into v (pointing into the unit); -1 if it is malformed. */
-int		u_get(struct ucur *, struct sql_val *v, unsigned n);
-/* A little-endian integer of n bytes; sets bad if there are fewer. */
-uint64_t	get_le(struct ucur *, int n);
+	return cur_u8(&c);
+}
+
+/* v as n little-endian bytes. */
 void		u_le(struct dbuf *, uint64_t v, int n);
 
 #endif /* SMTPSNIFF_UNIT_H */

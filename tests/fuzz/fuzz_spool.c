@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/limits.h"
 #include "store/bulk.h"
 #include "store/spool.h"
 #include "store/unit.h"
@@ -129,7 +130,7 @@ fake_close(void *h)
 
 static const struct sql_driver fake = {
 	"fake:", SQL_PGSQL, true, fake_open, fake_name, fake_exec,
-	fake_prepare, fake_run, fake_query, fake_lost, fake_close,
+	fake_prepare, fake_run, fake_query, fake_lost, fake_close, strdup,
 };
 
 /* ---- the target ----------------------------------------------------------- */
@@ -146,7 +147,7 @@ take(void *arg, const uint8_t *p, size_t n)
 	uint8_t len[4] = { (uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16),
 	    (uint8_t)(n >> 24) };
 
-	check(n <= SPOOL_UNIT_MAX);
+	check(n <= LIMIT_STORE_UNIT_BYTES);
 	dbuf_add(&x->b, len, 4);
 	dbuf_add(&x->b, p, n);
 	x->units++;

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -308,9 +309,12 @@ def passwords(binary, srv, cap, tmp):
     """A MariaDB user with a password: from the environment, from the
     configuration file, never printed; a wrong one is an error at start
     (not a reason to spool)."""
-    secret = "s3cr'et pw"
+    # Every character a naive reader cuts or splits at: comment
+    # characters, '=', both quotes, a backslash, blanks (taken whole).
+    secret = "#s3cr'et; pw=\"x\" \\ end"
+    lit = secret.replace("\\", "\\\\").replace("'", "''")
     srv.sql("CREATE USER IF NOT EXISTS 'sniff'@'127.0.0.1' IDENTIFIED BY "
-            "'s3cr''et pw'")
+            f"'{lit}'")
     srv.sql("GRANT ALL ON smtpsniff.* TO 'sniff'@'127.0.0.1'")
     url = srv.url.replace("root@", "sniff@")
     env = dict(os.environ, SMTPSNIFF_DB_PASSWORD=secret)
@@ -337,6 +341,17 @@ def passwords(binary, srv, cap, tmp):
     check("a password file others can read is warned about",
           r.returncode == 0 and b"others may read" in r.stderr,
           r.stderr.decode())
+    # The same password in double quotes, with a comment line, a blank
+    # line and a section-less file's CRLF ends.
+    quoted = secret.replace("\\", "\\\\").replace('"', '\\"')
+    qconf = os.path.join(tmp, "quoted.conf")
+    with open(qconf, "w", newline="") as f:
+        f.write(f"; quoted\r\n\r\noutput = {url}\r\n"
+                f"  db_password = \"{quoted}\"  \r\n")
+    os.chmod(qconf, 0o600)
+    r = run([binary, "read", "-c", qconf, cap])
+    check("a quoted password from the configuration", r.returncode == 0
+          and secret.encode() not in r.stderr, r.stderr.decode())
     wrong = dict(os.environ, SMTPSNIFF_DB_PASSWORD="wrong")
     spool = os.path.join(tmp, "spool-pw")
     os.makedirs(spool)
@@ -346,12 +361,101 @@ def passwords(binary, srv, cap, tmp):
           r.returncode == 2 and b"denied" in r.stderr and
           b"wrong" not in r.stderr and os.listdir(spool) == [],
           r.stderr.decode())
+    # In the URL, percent-encoded; [::1] when loopback has it.
+    enc = urllib.parse.quote(secret, safe="")
+    port = srv.url.rsplit(":", 1)[1].split("/")[0]
+    urls = [("127.0.0.1", url.replace("sniff@", f"sniff:{enc}@"))]
+    if has_loopback6():
+        srv.sql("CREATE USER IF NOT EXISTS 'sniff'@'::1' IDENTIFIED BY "
+                f"'{lit}'")
+        srv.sql("GRANT ALL ON smtpsniff.* TO 'sniff'@'::1'")
+        urls.append(("[::1]", f"mysql://sniff:{enc}@[::1]:{port}/smtpsniff"))
+    for host, u in urls:
+        r = run([binary, "read", "-o", u, cap])
+        st = store_line(r.stderr.decode(), u)
+        check(f"a percent-encoded password in the URL, {host}",
+              r.returncode == 0 and st is not None and st["written"] > 0
+              and secret.encode() not in r.stderr and enc.encode() not in
+              r.stderr, r.stderr.decode())
+    r = run([binary, "read", "-o", urls[0][1].replace("@127", "%zz@127"),
+             cap])
+    check("a malformed URL is a clear error, no password shown",
+          r.returncode == 2 and b"bad %-escape in the password" in r.stderr
+          and secret.encode() not in r.stderr and enc.encode() not in
+          r.stderr, r.stderr.decode())
     with open(conf, "a") as f:
         f.write("outptu = x\n")
     r = run([binary, "read", "-c", conf, cap])
     check("an unknown configuration key is an error with its line",
           r.returncode == 2 and b"smtpsniff.conf:5: unknown key outptu"
           in r.stderr, r.stderr.decode())
+
+
+def has_loopback6():
+    """Whether loopback has ::1 (mariadb-test.sh then binds it too)."""
+    try:
+        with open("/proc/net/if_inet6") as f:
+            return any(l.split()[0] == "0" * 31 + "1" and
+                       l.split()[-1] == "lo" for l in f)
+    except OSError:
+        return False
+
+
+def pg_passwords(binary, srv, cap, tmp):
+    """A PostgreSQL role with the same hostile password (scram-sha-256
+    for it alone, the rest stays trust): percent-encoded in the URI, from
+    the environment and the configuration; libpq's complaints that quote
+    the URI never show it, encoded or not."""
+    secret = "#s3cr'et; pw=\"x\" \\ end"
+    lit = secret.replace("'", "''")
+    srv.sql(f"CREATE ROLE sniffpw LOGIN PASSWORD '{lit}'")
+    srv.sql("CREATE DATABASE pwdb OWNER sniffpw")
+    hba = os.path.join(srv.dir, "pg", "data", "pg_hba.conf")
+    with open(hba) as f:
+        rules = f.read()
+    with open(hba, "w") as f:
+        f.write("host all sniffpw 127.0.0.1/32 scram-sha-256\n" + rules)
+    srv.sql("SELECT pg_reload_conf()")
+    port = srv.url.rsplit(":", 1)[1].split("/")[0]
+    enc = urllib.parse.quote(secret, safe="")
+    bare = f"postgresql://sniffpw@127.0.0.1:{port}/pwdb"
+
+    def clean(r):
+        return secret.encode() not in r.stderr and \
+            enc.encode() not in r.stderr
+
+    r = run([binary, "read", "-o", bare, cap],
+            env=dict(os.environ, SMTPSNIFF_DB_PASSWORD="wrong"))
+    check("postgresql: the role really needs its password",
+          r.returncode == 2 and b"password authentication failed" in
+          r.stderr, r.stderr.decode())
+    for how, u in (("in the URI", bare.replace("sniffpw@",
+                                                f"sniffpw:{enc}@")),
+                   ("as password=", bare + "?password=" + enc)):
+        r = run([binary, "read", "-o", u, cap])
+        st = store_line(r.stderr.decode(), u)
+        check(f"postgresql: a percent-encoded password {how}",
+              r.returncode == 0 and st is not None and st["written"] > 0
+              and clean(r), r.stderr.decode())
+    r = run([binary, "read", "-o", bare, cap],
+            env=dict(os.environ, SMTPSNIFF_DB_PASSWORD=secret))
+    check("postgresql: the password from the environment",
+          r.returncode == 0 and clean(r), r.stderr.decode())
+    conf = os.path.join(tmp, "pg.conf")
+    with open(conf, "w") as f:
+        f.write(f"output = {bare}\ndb_password = {secret}\n")
+    os.chmod(conf, 0o600)
+    r = run([binary, "read", "-c", conf, cap])
+    check("postgresql: the password from the configuration",
+          r.returncode == 0 and clean(r), r.stderr.decode())
+    # libpq quotes the URI back when it cannot parse it.
+    for u in (bare.replace("sniffpw@", f"sniffpw:{enc}@[") ,
+              bare.replace("sniffpw@", f"sniffpw:{enc}%zz@"),
+              bare + "?password=" + enc + "%zz"):
+        r = run([binary, "read", "-o", u, cap])
+        check(f"postgresql: a bad URI's error hides the password ({u[-30:]})",
+              r.returncode == 2 and b"*" in r.stderr and clean(r),
+              r.stderr.decode())
 
 
 def main():
@@ -453,6 +557,7 @@ def main():
                 check(f"{s.kind}: a re-read stores nothing twice",
                       counts(s) == expect, f"{counts(s)} != {expect}")
             passwords(binary, servers[0], caps[0], tmp)
+            pg_passwords(binary, servers[1], caps[0], tmp)
             # Outages, on a database of their own.
             vlite = os.path.join(tmp, "v.db")
             run([binary, "read", "-q", "-o", "sqlite:" + vlite, volume])

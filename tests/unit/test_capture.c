@@ -76,6 +76,37 @@ write_pcap(const char *name, int n, int first_id, uint32_t first_s,
 	return path;
 }
 
+/* A raw-IP pcap whose records have the given seconds and fractions. */
+static const char *
+write_pcap_times(const char *name, const uint32_t *sec,
+    const uint32_t *frac, int n, bool nano)
+{
+	static char path[128];
+	uint8_t rec[20];
+	FILE *fp;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(fp = fopen(path, "wb"));
+	le32(fp, nano ? 0xa1b23c4d : 0xa1b2c3d4);
+	le32(fp, 2 | 4u << 16);
+	le32(fp, 0);
+	le32(fp, 0);
+	le32(fp, 65535);
+	le32(fp, 101);
+	for (i = 0; i < n; i++) {
+		le32(fp, sec[i]);
+		le32(fp, frac[i]);
+		le32(fp, sizeof(rec));
+		le32(fp, sizeof(rec));
+		memset(rec, 0, sizeof(rec));
+		rec[0] = (uint8_t)(i + 1);
+		fwrite(rec, 1, sizeof(rec), fp);
+	}
+	fclose(fp);
+	return path;
+}
+
 static int
 read_all(struct capture *c, int *ids, uint64_t *ts, int max)
 {
@@ -195,6 +226,51 @@ test_non_capture_file_is_an_error_and_reading_goes_on(void **state)
 	capture_free(c);
 }
 
+/*
+ * Issue 8 §4: pcap seconds are unsigned 32-bit (2100 is not 2548, and
+ * 0xffffff00 is 2106, not 1970); a fraction of a second or more is no
+ * time: the packet is kept with the previous time, and counted.
+ */
+static void
+test_packet_time_is_64_bit_and_validated(void **state)
+{
+	static const uint32_t sec[] = { 4102444800u, 0xffffff00u, 1000,
+	    1001, 1002, 1003 };
+	static const uint32_t usec[] = { 5, 6, 7, 1000000, 0xffffffffu, 8 };
+	static const uint32_t nsec[] = { 5, 6, 7, 1000000000, 999999999, 8 };
+	char a[128], err[ERRBUF_SIZE];
+	char *paths[1] = { a };
+	struct capture *c;
+	struct capture_stats st;
+	int ids[16];
+	uint64_t ts[16];
+
+	strcpy(a, write_pcap_times("times.pcap", sec, usec, 6, false));
+	assert_non_null(c = capture_open_offline(paths, 1, err));
+	assert_int_equal(read_all(c, ids, ts, 16), 6);
+	assert_int_equal(ts[0], 4102444800000005000ull);
+	assert_int_equal(ts[1], 4294967040000006000ull);
+	assert_int_equal(ts[2], 1000000007000ull);
+	/* No time: kept, with the previous packet's. */
+	assert_int_equal(ids[3], 4);
+	assert_int_equal(ts[3], ts[2]);
+	assert_int_equal(ts[4], ts[2]);
+	assert_int_equal(ts[5], 1003000008000ull);
+	capture_get_stats(c, &st);
+	assert_int_equal(st.ts_invalid, 2);
+	capture_free(c);
+
+	strcpy(a, write_pcap_times("times-ns.pcap", sec, nsec, 6, true));
+	assert_non_null(c = capture_open_offline(paths, 1, err));
+	assert_int_equal(read_all(c, ids, ts, 16), 6);
+	assert_int_equal(ts[0], 4102444800000000005ull);
+	assert_int_equal(ts[3], ts[2]);
+	assert_int_equal(ts[4], 1002999999999ull);
+	capture_get_stats(c, &st);
+	assert_int_equal(st.ts_invalid, 1);
+	capture_free(c);
+}
+
 static void
 test_missing_path_fails_before_reading(void **state)
 {
@@ -239,6 +315,8 @@ main(void)
 		    test_missing_path_fails_before_reading, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_empty_directory_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_packet_time_is_64_bit_and_validated, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,9 +5,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/mem.h"
 #include "pktbuild.h"
 
 static uint8_t frame[70000];
@@ -430,6 +432,130 @@ test_overlapping_fragment_first_copy_wins(void **state)
 	decoder_free(d);
 }
 
+
+/*
+ * Fragment `which` (of 2) of datagram `id`, decoded at time t: each one
+ * from its own source address and with its own identification (IPv4,
+ * from 10.x.y.z, or IPv6).
+ */
+static enum decode_result
+frag_half(struct decoder *d, int af, unsigned id, int which, uint64_t t,
+    struct pkt *p)
+{
+	char payload[64], src[64];
+	struct pb pb = { .af = af, .sport = 1, .dport = 25, .seq = id,
+	    .flags = TCP_ACK, .payload = payload, .len = sizeof(payload) };
+	struct capture_pkt cp;
+	size_t n;
+
+	memset(payload, 'a' + (int)(id % 26), sizeof(payload));
+	if (af == 6)
+		snprintf(src, sizeof(src), "2001:db8::%x:%x", id >> 16,
+		    id & 0xffff);
+	else
+		snprintf(src, sizeof(src), "10.%u.%u.%u", (id >> 16) & 255,
+		    (id >> 8) & 255, id & 255);
+	pb.src = src;
+	n = pb_build_frag(frame, sizeof(frame), &pb, which, 2, id);
+	cp = (struct capture_pkt){ t, (uint32_t)n, (uint32_t)n,
+	    CAPTURE_LINK_EN10MB, frame };
+	return decoder_decode(d, &cp, p);
+}
+
+/*
+ * LIMIT_FRAG_DATAGRAMS is the number of datagrams held at once: that many
+ * first halves are all kept (none evicted) and all complete; one more
+ * than that evicts the oldest, counted.
+ */
+static void
+check_frag_datagram_limit(int af)
+{
+	struct decoder *d = decoder_new();
+	struct pkt p;
+	unsigned i;
+
+	assert_non_null(d);
+	for (i = 0; i < LIMIT_FRAG_DATAGRAMS; i++)
+		assert_int_equal(frag_half(d, af, i + 1, 0, 1000, &p),
+		    DECODE_FRAGMENT);
+	assert_int_equal(decoder_stats(d)->frag_evicted, 0);
+	for (i = 0; i < LIMIT_FRAG_DATAGRAMS; i++) {
+		assert_int_equal(frag_half(d, af, i + 1, 1, 1001, &p),
+		    DECODE_TCP);
+		assert_int_equal(p.seq, i + 1);
+		assert_int_equal(p.payload.len, 64);
+		assert_int_equal(p.payload.p[63], 'a' + (int)((i + 1) % 26));
+	}
+	assert_int_equal(decoder_stats(d)->frag_datagrams,
+	    LIMIT_FRAG_DATAGRAMS);
+	/* Full again, and one more: the oldest (id 1) goes. */
+	for (i = 0; i <= LIMIT_FRAG_DATAGRAMS; i++)
+		assert_int_equal(frag_half(d, af, i + 1, 0, 1002, &p),
+		    DECODE_FRAGMENT);
+	assert_int_equal(decoder_stats(d)->frag_evicted, 1);
+	assert_int_equal(frag_half(d, af, 2, 1, 1003, &p), DECODE_TCP);
+	assert_int_equal(frag_half(d, af, 1, 1, 1003, &p), DECODE_FRAGMENT);
+	assert_int_equal(decoder_stats(d)->frag_datagrams,
+	    LIMIT_FRAG_DATAGRAMS + 1);
+	decoder_free(d);
+}
+
+static void
+test_frag_datagram_limit_is_the_one_in_force(void **state)
+{
+	check_frag_datagram_limit(4);
+	check_frag_datagram_limit(6);
+}
+
+/*
+ * LIMIT_FRAG_MEMORY: first halves of 60,000-byte datagrams (15 pages of
+ * 2 KiB each) fill it long before LIMIT_FRAG_DATAGRAMS; the oldest are
+ * evicted, counted, and the newest still completes whole.
+ */
+static void
+test_frag_memory_limit_evicts_oldest(void **state)
+{
+	struct decoder *d = decoder_new();
+	static char payload[60000];
+	struct pb pb = { .sport = 1, .dport = 25, .flags = TCP_ACK,
+	    .payload = payload, .len = sizeof(payload) };
+	size_t held = LIMIT_FRAG_MEMORY / (30 * 1024), i, n;
+	struct capture_pkt cp;
+	struct pkt p;
+	char src[32];
+	uint32_t id = 0;
+	struct mem_stats ms;
+
+	assert_non_null(d);
+	for (i = 0; i < sizeof(payload); i++)
+		payload[i] = (char)('a' + i % 26);
+	for (id = 1; id <= 2 * held; id++) {
+		snprintf(src, sizeof(src), "10.9.%u.%u", id >> 8, id & 255);
+		pb.src = src;
+		pb.seq = id;
+		n = pb_build_frag(frame, sizeof(frame), &pb, 0, 2, id);
+		cp = (struct capture_pkt){ 1000000000ull, (uint32_t)n,
+		    (uint32_t)n, CAPTURE_LINK_EN10MB, frame };
+		assert_int_equal(decoder_decode(d, &cp, &p), DECODE_FRAGMENT);
+	}
+	assert_in_range(decoder_stats(d)->frag_evicted, held - held / 4,
+	    held + 1);
+	/* The pages are charged to the budget, within the cap. */
+	mem_get_stats(&ms);
+	assert_in_range(ms.layer_used[MEM_FRAGMENTS],
+	    LIMIT_FRAG_MEMORY * 9 / 10, LIMIT_FRAG_MEMORY + 2 * 1024 * 1024);
+	id = (uint32_t)(2 * held);
+	n = pb_build_frag(frame, sizeof(frame), &pb, 1, 2, id);
+	cp.caplen = cp.wirelen = (uint32_t)n;
+	assert_int_equal(decoder_decode(d, &cp, &p), DECODE_TCP);
+	assert_int_equal(p.seq, id);
+	assert_int_equal(p.payload.len, sizeof(payload));
+	assert_memory_equal(p.payload.p, payload, sizeof(payload));
+	decoder_free(d);
+	mem_get_stats(&ms);
+	assert_int_equal(ms.layer_used[MEM_FRAGMENTS], 0);
+}
+
 int
 main(void)
 {
@@ -452,6 +578,8 @@ main(void)
 		cmocka_unit_test(test_ip6_fragments_reassembled),
 		cmocka_unit_test(test_fragment_timeout_drops_datagram),
 		cmocka_unit_test(test_overlapping_fragment_first_copy_wins),
+		cmocka_unit_test(test_frag_datagram_limit_is_the_one_in_force),
+		cmocka_unit_test(test_frag_memory_limit_evicts_oldest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

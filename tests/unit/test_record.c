@@ -54,6 +54,18 @@ on_record(void *arg, const struct record *r)
 
 static const struct record_ops ops = { on_record };
 
+static size_t
+count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
 enum split { WHOLE, BYTES, RANDOM };
 
 static struct record_config run_cfg;
@@ -503,6 +515,255 @@ test_recipients_past_the_cap_are_counted(void **state)
 }
 
 static void
+test_whole_conversation_before_the_greeting(void **state)
+{
+	/* RFC 5321 §3.1: the 220 answers the connection, not the HELO. */
+	static const struct step s[] = {
+		{ C, "HELO bot.example\r\nMAIL FROM:<a@x>\r\n"
+		    "RCPT TO:<b@y>\r\nRCPT TO:<c@y>\r\nDATA\r\n"
+		    "Subject: s\r\n\r\nbody\r\n.\r\nQUIT\r\n" },
+		{ S, "220 mx.example.org ESMTP\r\n250 mx\r\n250 2.1.0 ok\r\n"
+		    "250 2.1.5 ok\r\n550 5.1.1 no c\r\n354 go\r\n"
+		    "250 2.0.0 queued as X1\r\n221 bye\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.status[0], RECORD_ACCEPTED);
+	assert_true(res.size_known[0]);
+	assert_int_equal(res.size[0], 20);
+	assert_has(j, "\"banner\":\"220 mx.example.org ESMTP\"");
+	assert_has(j, "\"helo\":\"bot.example\"");
+	assert_has(j, "\"rcpt\":[{\"addr\":\"b@y\",\"code\":250,"
+	    "\"enhanced\":\"2.1.5\"},{\"addr\":\"c@y\",\"code\":550,"
+	    "\"enhanced\":\"5.1.1\"}]");
+	assert_has(j, "\"last_reply\":\"250 2.0.0 queued as X1\"");
+	assert_lacks(j, "unexpected_reply");
+}
+
+static void
+test_554_greeting_rejects_what_was_sent_before_it(void **state)
+{
+	/*
+	 * Service refused (RFC 5321 §3.1): every command gets 503, the
+	 * message lines are commands to the server, never a message.
+	 */
+	static const struct step s[] = {
+		{ C, "HELO bot\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n"
+		    "spam\r\n.\r\nQUIT\r\n" },
+		{ S, "554 5.7.1 go away\r\n503 5.5.1 bad sequence\r\n"
+		    "503 5.5.1 bad sequence\r\n503 5.5.1 bad sequence\r\n"
+		    "503 5.5.1 bad sequence\r\n502 5.5.2 what\r\n"
+		    "502 5.5.2 what\r\n221 bye\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.status[0], RECORD_REJECTED);
+	assert_false(res.size_known[0]);
+	assert_has(j, "\"banner\":\"554 5.7.1 go away\"");
+	assert_has(j, "\"helo\":null");
+	assert_has(j, "\"code\":503");
+}
+
+static void
+test_ehlo_pipelined_with_the_envelope_is_one_transaction(void **state)
+{
+	/* The EHLO's 250 closes what was begun before it, not after. */
+	static const struct step s[] = {
+		{ S, "220 mx.example.org ESMTP\r\n" },
+		{ C, "EHLO pc.example.org\r\nMAIL FROM:<a@x>\r\n"
+		    "RCPT TO:<b@y>\r\nDATA\r\n" },
+		{ S, "250-mx\r\n250 PIPELINING\r\n250 ok\r\n250 ok\r\n"
+		    "354 go\r\n" },
+		{ C, "hi\r\n.\r\nQUIT\r\n" },
+		{ S, "250 queued\r\n221 bye\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.status[0], RECORD_ACCEPTED);
+	assert_int_equal(res.size[0], 4);
+	assert_has(j, "\"helo\":\"pc.example.org\"");
+	assert_has(j, "\"mail_from\":\"a@x\"");
+}
+
+static void
+test_starttls_220_then_clear_text_is_recorded(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "STARTTLS\r\n" },
+		{ S, "220 2.0.0 Ready to start TLS\r\n" },
+		{ C, "EHLO pc.example.org\r\n" },
+		{ S, "250 mx\r\n" },
+		{ C, "MAIL FROM:<hidden@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ C, "Subject: hidden\r\n\r\nx\r\n.\r\n" },
+		{ S, "250 queued\r\n" },
+		{ C, "MAIL FROM:<second@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ C, "y\r\n.\r\nQUIT\r\n" },
+		{ S, "250 queued\r\n221 bye\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 2);
+	assert_int_equal(res.status[0], RECORD_ACCEPTED);
+	assert_int_equal(res.status[1], RECORD_ACCEPTED);
+	assert_has(j, "\"mail_from\":\"hidden@x\"");
+	assert_has(j, "\"mail_from\":\"second@x\"");
+	assert_has(j, "\"subject\":\"hidden\"");
+	assert_lacks(j, "\"tls\":true");
+	assert_lacks(j, "\"status\":\"tls\"");
+	/* Both records carry it, the second too. */
+	assert_has(j, "\"trans_depth\":2,");
+	assert_int_equal(count_of(j, "\"starttls_not_tls\""), 2);
+}
+
+static void
+test_session_over_only_once_the_client_speaks_tls(void **state)
+{
+	static const char *const pre[] = {
+		"220 mx\r\n", "EHLO a\r\n", "250 mx\r\n", "STARTTLS\r\n",
+		"220 go ahead\r\n",
+	};
+	struct record_session_info info;
+	struct record_conn conn;
+	struct record_session *rs;
+	struct out o;
+	size_t i;
+
+	memset(&conn, 0, sizeof(conn));
+	memset(&o, 0, sizeof(o));
+	dbuf_init(&o.json, 1 << 16);
+	/* TLS follows: over at the ClientHello, not at the 220. */
+	rs = record_session_new(&conn, NULL, &ops, &o);
+	assert_non_null(rs);
+	for (i = 0; i < 5; i++)
+		record_session_feed(rs, i % 2 ? C : S,
+		    (const uint8_t *)pre[i], strlen(pre[i]), 1);
+	assert_false(record_session_is_over(rs));
+	assert_int_equal(o.n, 0);
+	record_session_feed(rs, C, (const uint8_t *)"\x16\x03\x01\x02\x00",
+	    5, 2);
+	assert_true(record_session_is_over(rs));
+	assert_int_equal(o.n, 1);
+	assert_int_equal(o.status[0], RECORD_TLS);
+	record_session_end(rs, false);
+	record_session_free(rs);
+	/* Clear text follows: never over by TLS; the session says so. */
+	o.n = 0;
+	rs = record_session_new(&conn, NULL, &ops, &o);
+	for (i = 0; i < 5; i++)
+		record_session_feed(rs, i % 2 ? C : S,
+		    (const uint8_t *)pre[i], strlen(pre[i]), 1);
+	record_session_feed(rs, C, (const uint8_t *)"NOOP\r\n", 6, 2);
+	assert_false(record_session_is_over(rs));
+	record_session_get_info(rs, &info);
+	assert_false(info.tls);
+	assert_int_equal(info.events[SMTP_EV_STARTTLS_NOT_TLS], 1);
+	record_session_end(rs, false);
+	record_session_free(rs);
+	assert_int_equal(o.n, 0);
+	dbuf_fini(&o.json);
+}
+
+static void
+test_refused_helo_is_not_the_helo(void **state)
+{
+	static const struct step refused_only[] = {
+		{ S, "220 mx\r\n" },
+		{ C, "EHLO bad..name\r\n" },
+		{ S, "501 5.5.2 invalid domain\r\n" },
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nQUIT\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n221 bye\r\n" },
+	};
+	/* Refused after an accepted one: the accepted one stays. */
+	static const struct step refused_after[] = {
+		GREET,
+		{ C, "EHLO bad..name\r\n" },
+		{ S, "501 5.5.2 invalid domain\r\n" },
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nQUIT\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n221 bye\r\n" },
+	};
+	/* Refused with the envelope pipelined after it. */
+	static const struct step refused_pipelined[] = {
+		GREET,
+		{ C, "HELO bad..name\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n"
+		    "QUIT\r\n" },
+		{ S, "501 5.5.2 invalid domain\r\n250 ok\r\n250 ok\r\n"
+		    "221 bye\r\n" },
+	};
+	const char *j;
+
+	j = FEED(refused_only);
+	assert_has(j, "\"helo\":null");
+	assert_lacks(j, "bad..name");
+	j = FEED(refused_after);
+	assert_has(j, "\"helo\":\"pc.example.org\"");
+	assert_lacks(j, "bad..name");
+	j = FEED(refused_pipelined);
+	assert_int_equal(res.n, 1);
+	assert_has(j, "\"helo\":\"pc.example.org\"");
+	assert_lacks(j, "bad..name");
+}
+
+static void
+test_session_info_counts_events_outside_transactions(void **state)
+{
+	static const char *const steps[] = {
+		"220 mx\r\n", "EHLO a\n", "250 mx\r\n", "XYZZY\r\n",
+		"500 what\r\n",
+	};
+	struct record_session_info info;
+	struct record_conn conn;
+	struct record_session *rs;
+	struct out o;
+	size_t i;
+
+	memset(&conn, 0, sizeof(conn));
+	memset(&o, 0, sizeof(o));
+	dbuf_init(&o.json, 1 << 16);
+	rs = record_session_new(&conn, NULL, &ops, &o);
+	assert_non_null(rs);
+	for (i = 0; i < 5; i++)
+		record_session_feed(rs, i % 2 ? C : S,
+		    (const uint8_t *)steps[i], strlen(steps[i]), 1);
+	record_session_end(rs, false);
+	record_session_get_info(rs, &info);
+	assert_int_equal(o.n, 0);
+	assert_int_equal(info.transactions, 0);
+	assert_int_equal(info.events[SMTP_EV_BARE_LF], 1);
+	assert_int_equal(info.events[SMTP_EV_UNKNOWN_COMMAND], 1);
+	assert_string_equal(info.helo, "a");
+	record_session_free(rs);
+	dbuf_fini(&o.json);
+}
+
+static void
+test_auth_response_past_the_cap_is_reported(void **state)
+{
+	static char line[LIMIT_SMTP_AUTH_RESPONSE + 100];
+	static struct step s[6];
+	size_t n;
+
+	n = (size_t)snprintf(line, sizeof(line), "AUTH PLAIN ");
+	memset(line + n, 'A', sizeof(line) - n - 3);
+	memcpy(line + sizeof(line) - 3, "\r\n", 3);
+	s[0] = (struct step){ S, "220 mx\r\n", 0 };
+	s[1] = (struct step){ C, "EHLO a\r\n", 0 };
+	s[2] = (struct step){ S, "250 mx\r\n", 0 };
+	s[3] = (struct step){ C, line, 0 };
+	s[4] = (struct step){ S, "535 no\r\n", 0 };
+	s[5] = (struct step){ C, "MAIL FROM:<a@x>\r\n", 0 };
+	run_cfg.auth_user = true;
+	feed(s, 6, false);
+	run_cfg.auth_user = false;
+	assert_has((const char *)res.json.p, "\"auth_response_too_long\"");
+}
+
+static void
 test_forwarded_message_attachments_have_depths(void **state)
 {
 	static const struct step s[] = {
@@ -600,6 +861,14 @@ main(void)
 		cmocka_unit_test(test_nested_mail_refused_keeps_one_transaction),
 		cmocka_unit_test(test_rcpt_before_mail_is_out_of_sequence),
 		cmocka_unit_test(test_recipients_past_the_cap_are_counted),
+		cmocka_unit_test(test_whole_conversation_before_the_greeting),
+		cmocka_unit_test(test_554_greeting_rejects_what_was_sent_before_it),
+		cmocka_unit_test(test_ehlo_pipelined_with_the_envelope_is_one_transaction),
+		cmocka_unit_test(test_starttls_220_then_clear_text_is_recorded),
+		cmocka_unit_test(test_session_over_only_once_the_client_speaks_tls),
+		cmocka_unit_test(test_refused_helo_is_not_the_helo),
+		cmocka_unit_test(test_session_info_counts_events_outside_transactions),
+		cmocka_unit_test(test_auth_response_past_the_cap_is_reported),
 		cmocka_unit_test(test_forwarded_message_attachments_have_depths),
 		cmocka_unit_test(
 		    test_transactions_past_the_cap_settle_only_the_oldest),

@@ -590,6 +590,225 @@ test_pending_queue_is_capped(void **state)
 }
 
 static void
+test_commands_before_the_greeting_are_answered_after_it(void **state)
+{
+	/* A spam bot's engine: everything at once, before the 220. */
+	static const struct step steps[] = {
+		{ C, "HELO bot\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n"
+		    "Subject: s\r\n\r\nbody\r\n.\r\nQUIT\r\n" },
+		{ S, "220 mx ESMTP\r\n250 mx\r\n250 2.1.0 ok\r\n"
+		    "250 2.1.5 ok\r\n354 go\r\n250 queued\r\n221 bye\r\n" },
+	};
+	const char *log = FEED(steps);
+
+	assert_has(log, "REPLY - 220 [220 mx ESMTP]");
+	assert_has(log, "REPLY HELO 250 [250 mx]");
+	assert_has(log, "REPLY MAIL 250 [250 2.1.0 ok]");
+	assert_has(log, "REPLY RCPT 250 [250 2.1.5 ok]");
+	assert_has(log, "REPLY DATA 354");
+	assert_has(log, "REPLY DATA_END 250 [250 queued]");
+	assert_has(log, "REPLY QUIT 221");
+	assert_has(log, "MESSAGE 20 [Subject: s\r\n\r\nbody\r\n]");
+	assert_lacks(log, "unexpected_reply");
+}
+
+static void
+test_554_greeting_refuses_service_then_503s(void **state)
+{
+	/* RFC 5321 §3.1: 554 instead of 220, then 503 to every command. */
+	static const struct step steps[] = {
+		{ C, "EHLO bot\r\nMAIL FROM:<a@x>\r\n" },
+		{ S, "554 5.7.1 no SMTP service here\r\n"
+		    "503 5.5.1 bad sequence\r\n503 5.5.1 bad sequence\r\n" },
+		{ C, "QUIT\r\n" },
+		{ S, "221 bye\r\n" },
+	};
+	const char *log = FEED(steps);
+
+	assert_has(log, "REPLY - 554 [554 5.7.1 no SMTP service here]");
+	assert_has(log, "REPLY EHLO 503");
+	assert_has(log, "REPLY MAIL 503");
+	assert_has(log, "REPLY QUIT 221");
+}
+
+static void
+test_first_reply_of_a_picked_up_session_answers_a_command(void **state)
+{
+	/* No greeting seen (capture began mid-session): no shift. */
+	static const struct step steps[] = {
+		{ C, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n" },
+		{ S, "250 ok\r\n550 no\r\n" },
+		{ C, "STARTTLS\r\n" },
+		{ S, "220 go ahead\r\n" },
+	};
+	const char *log = FEED(steps);
+
+	assert_has(log, "REPLY MAIL 250");
+	assert_has(log, "REPLY RCPT 550");
+	assert_has(log, "REPLY STARTTLS 220");
+}
+
+static void
+test_starttls_220_then_clear_text_goes_on(void **state)
+{
+	/* Two colluding ends: 220 to STARTTLS, then no handshake. */
+	static const struct step steps[] = {
+		{ S, "220 mx\r\n" },
+		{ C, "EHLO a\r\n" },
+		{ S, "250-mx\r\n250 STARTTLS\r\n" },
+		{ C, "STARTTLS\r\n" },
+		{ S, "220 2.0.0 Ready to start TLS\r\n" },
+		{ C, "EHLO a\r\n" },
+		{ S, "250 mx\r\n" },
+		{ C, "MAIL FROM:<hidden@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n" },
+		{ S, "250 ok\r\n250 ok\r\n354 go\r\n" },
+		{ C, "hidden\r\n.\r\nQUIT\r\n" },
+		{ S, "250 queued\r\n221 bye\r\n" },
+	};
+	const char *log = FEED(steps);
+
+	assert_lacks(log, "TLS\n");
+	assert_has(log, "REPLY STARTTLS 220");
+	assert_has(log, "EVENT starttls_not_tls c2s\nCMD EHLO [a]");
+	assert_has(log, "CMD MAIL [FROM:<hidden@x>] path=<hidden@x>");
+	assert_has(log, "MESSAGE 8 [hidden\r\n]");
+	assert_has(log, "REPLY DATA_END 250 [250 queued]");
+}
+
+static void
+test_starttls_220_then_tls_record_split_is_tls(void **state)
+{
+	/* Fed byte by byte too: five bytes decide. */
+	static const struct step tls12[] = {
+		{ S, "220 mx\r\n" },
+		{ C, "STARTTLS\r\n" },
+		{ S, "220 go ahead\r\n" },
+		{ C, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11 },
+		{ C, "MAIL FROM:<not@parsed>\r\n" },
+	};
+	/* An SSL 2.0-compatible ClientHello (RFC 5246 Appendix E.2). */
+	static const struct step sslv2[] = {
+		{ S, "220 mx\r\n" },
+		{ C, "STARTTLS\r\n" },
+		{ S, "220 go ahead\r\n" },
+		{ C, "\x80\x2e\x01\x03\x01\x00\x15", 7 },
+		{ C, "MAIL FROM:<not@parsed>\r\n" },
+	};
+	/* Connection ends with a TLS record begun: TLS. */
+	static const struct step cut[] = {
+		{ S, "220 mx\r\n" },
+		{ C, "STARTTLS\r\n" },
+		{ S, "220 go ahead\r\n" },
+		{ C, "\x16\x03", 2 },
+	};
+	const char *log;
+
+	log = FEED(tls12);
+	assert_has(log, "TLS\n");
+	assert_lacks(log, "not@parsed");
+	assert_lacks(log, "starttls_not_tls");
+	log = FEED(sslv2);
+	assert_has(log, "TLS\n");
+	assert_lacks(log, "not@parsed");
+	log = FEED(cut);
+	assert_has(log, "TLS\n");
+}
+
+static void
+test_starttls_220_then_tls_lookalike_is_clear_text(void **state)
+{
+	/* 0x16 then no TLS version: not TLS; the bytes are a line. */
+	static const struct step steps[] = {
+		{ S, "220 mx\r\n" },
+		{ C, "STARTTLS\r\n" },
+		{ S, "220 go ahead\r\n" },
+		{ C, "\x16\x04x\r\nMAIL FROM:<seen@x>\r\n" },
+		{ S, "500 what\r\n250 ok\r\n" },
+	};
+	const char *log = FEED(steps);
+
+	assert_lacks(log, "TLS\n");
+	assert_has(log, "EVENT starttls_not_tls c2s");
+	assert_has(log, "CMD UNKNOWN");
+	assert_has(log, "REPLY UNKNOWN 500");
+	assert_has(log, "REPLY MAIL 250");
+}
+
+static void
+test_server_bytes_after_starttls_220_wait_for_the_client(void **state)
+{
+	/* A ServerHello ordered before the ClientHello: no reply parsed. */
+	static const struct step tls[] = {
+		{ S, "220 mx\r\n" },
+		{ C, "STARTTLS\r\n" },
+		{ S, "220 go ahead\r\n" },
+		{ S, "\x16\x03\x03\x00\x5a\x02\x00\x00\x56", 9 },
+		{ C, "\x16\x03\x01\x02\x00\x01", 6 },
+	};
+	/* Clear text: the held reply is parsed when the client speaks. */
+	static const struct step clear[] = {
+		{ S, "220 mx\r\n" },
+		{ C, "STARTTLS\r\n" },
+		{ S, "220 go ahead\r\n" },
+		{ S, "250 unasked\r\n" },
+		{ C, "NOOP\r\n" },
+		{ S, "250 ok\r\n" },
+	};
+	const char *log;
+
+	log = FEED(tls);
+	assert_has(log, "TLS\n");
+	assert_lacks(log, "invalid_reply");
+	log = FEED(clear);
+	assert_has(log, "EVENT starttls_not_tls c2s\n"
+	    "EVENT unexpected_reply s2c\nREPLY - 250 [250 unasked]");
+	assert_has(log, "REPLY NOOP 250 [250 ok]");
+}
+
+static void
+test_overlong_line_ending_crlf_is_no_bare_lf(void **state)
+{
+	static char line[LIMIT_SMTP_LINE + 100];
+	static struct step steps[4];
+	const char *log;
+
+	memset(line, 'x', sizeof(line));
+	memcpy(line, "NOOP ", 5);
+	memcpy(line + sizeof(line) - 2, "\r\n", 2);
+	steps[0] = (struct step){ S, "220 mx\r\n", 0 };
+	steps[1] = (struct step){ C, line, sizeof(line) };
+	steps[2] = (struct step){ S, "250 ok\r\n", 0 };
+	/* The same with a bare LF: reported. */
+	steps[3] = (struct step){ C, "NOOP\n", 0 };
+	log = feed_all_ways(steps, 3);
+	assert_has(log, "EVENT command_too_long c2s");
+	assert_lacks(log, "bare_lf");
+	line[sizeof(line) - 2] = 'x';
+	log = feed_all_ways(steps, 3);
+	assert_has(log, "EVENT command_too_long c2s");
+	assert_has(log, "EVENT bare_lf c2s");
+}
+
+static void
+test_auth_mechanism_list_past_the_cap_is_reported(void **state)
+{
+	static char reply[LIMIT_SMTP_AUTH_MECHS + 100];
+	static struct step steps[3];
+	const char *log;
+	size_t n;
+
+	n = (size_t)snprintf(reply, sizeof(reply), "250-mx\r\n250 AUTH");
+	while (n + 8 < sizeof(reply))
+		n += (size_t)snprintf(reply + n, sizeof(reply) - n, " PLAIN");
+	n += (size_t)snprintf(reply + n, sizeof(reply) - n, "\r\n");
+	steps[0] = (struct step){ S, "220 mx\r\n", 0 };
+	steps[1] = (struct step){ C, "EHLO a\r\n", 0 };
+	steps[2] = (struct step){ S, reply, n };
+	log = feed_all_ways(steps, 3);
+	assert_has(log, "EVENT auth_mechs_too_long s2c");
+}
+
+static void
 test_looks_like_smtp(void **state)
 {
 	assert_true(smtp_looks_like(S, (const uint8_t *)"220 mx ESMTP\r\n", 14));
@@ -625,6 +844,15 @@ main(void)
 		cmocka_unit_test(test_unknown_command_is_counted),
 		cmocka_unit_test(test_pending_queue_is_capped),
 		cmocka_unit_test(test_looks_like_smtp),
+		cmocka_unit_test(test_commands_before_the_greeting_are_answered_after_it),
+		cmocka_unit_test(test_554_greeting_refuses_service_then_503s),
+		cmocka_unit_test(test_first_reply_of_a_picked_up_session_answers_a_command),
+		cmocka_unit_test(test_starttls_220_then_clear_text_goes_on),
+		cmocka_unit_test(test_starttls_220_then_tls_record_split_is_tls),
+		cmocka_unit_test(test_starttls_220_then_tls_lookalike_is_clear_text),
+		cmocka_unit_test(test_server_bytes_after_starttls_220_wait_for_the_client),
+		cmocka_unit_test(test_overlong_line_ending_crlf_is_no_bare_lf),
+		cmocka_unit_test(test_auth_mechanism_list_past_the_cap_is_reported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

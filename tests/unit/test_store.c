@@ -15,9 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/limits.h"
 #include "store/spool.h"
 #include "store/sql.h"
 #include "store/store.h"
+#include "store/unit.h"
 
 static const char hostile_from[] =
     "x'); DROP TABLE messages; --\"@evil\xff\xfe.example";
@@ -215,6 +217,272 @@ test_sql_helpers(void **state)
 	dbuf_fini(&out);
 }
 
+/*
+ * The batch's byte cap and the writer's queue cap, hit with 1 MiB
+ * records: both counted (nothing is lost at either). The writer commits
+ * 64 MiB to SQLite far more slowly than the reader queues 16 MiB more,
+ * so the reader waits; the batch reaches its byte cap long before its
+ * second is up.
+ */
+static void
+test_batch_and_queue_caps_are_counted(void **state)
+{
+	char path[] = "/tmp/smtpsniff-caps-XXXXXX", spec[64], err[ERRBUF_SIZE];
+	size_t big = 1u << 20, n = LIMIT_STORE_BATCH_BYTES / big + 32, i;
+	struct store_config cfg = { "t", NULL, NULL };
+	struct record_conn conn;
+	struct store_stats st;
+	struct record r;
+	struct store *s;
+	char *reply;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(spec, sizeof(spec), "sqlite:%s", path);
+	assert_non_null(reply = malloc(big + 1));
+	memset(reply, 'x', big);
+	reply[big] = '\0';
+	memset(&conn, 0, sizeof(conn));
+	strcpy(conn.uid, "Cq");
+	conn.client.af = conn.server.af = 4;
+	memset(&r, 0, sizeof(r));
+	r.conn = &conn;
+	r.status = RECORD_ACCEPTED;
+	r.last_reply = reply;
+	assert_non_null(s = store_open(spec, &cfg, err));
+	for (i = 0; i < n; i++) {
+		r.trans_depth = (unsigned)i + 1;
+		assert_int_equal(store_put_record(s, &r), 0);
+	}
+	assert_int_equal(store_close_stats(s, &st), 0);
+	assert_int_equal(st.written, n);
+	assert_int_equal(st.lost, 0);
+	assert_true(st.commits_full >= 1);
+	assert_true(st.queue_waits >= 1);
+	free(reply);
+	unlink(path);
+}
+
+/* A unit's values read back through common/cur.h, and any cut refused. */
+static void
+test_unit_values_decode_and_every_cut_is_malformed(void **state)
+{
+	struct sql_val v[4];
+	struct dbuf b;
+	struct cur c;
+	size_t cut;
+
+	dbuf_init(&b, 1024);
+	dbuf_addc(&b, SQL_INT);
+	u_le(&b, (uint64_t)-5, 8);
+	dbuf_addc(&b, SQL_BYTES);
+	u_le(&b, 3, 4);
+	dbuf_add(&b, "a\0b", 3);
+	dbuf_addc(&b, SQL_TEXT | TAG_NULL);
+	dbuf_addc(&b, SQL_TEXT);
+	u_le(&b, 0, 4);
+	assert_int_equal(dbuf_status(&b), 0);
+	c = cur_make(b.p, b.len);
+	assert_int_equal(unit_get(&c, v, 4), 0);
+	assert_int_equal(c.len, 0);
+	assert_int_equal(v[0].type, SQL_INT);
+	assert_int_equal(v[0].i, -5);
+	assert_int_equal(v[1].type, SQL_BYTES);
+	assert_int_equal(v[1].n, 3);
+	assert_memory_equal(v[1].p, "a\0b", 3);
+	assert_true(v[2].null);
+	assert_int_equal(v[2].type, SQL_TEXT);
+	assert_false(v[3].null);
+	assert_int_equal(v[3].n, 0);
+	for (cut = 0; cut < b.len; cut++) {
+		c = cur_make(b.p, cut);
+		assert_int_equal(unit_get(&c, v, 4), -1);
+		assert_true(c.err);
+	}
+	/* A tag that is no type, and a length beyond the unit. */
+	c = cur_make((const uint8_t *)"\x07", 1);
+	assert_int_equal(unit_get(&c, v, 1), -1);
+	c = cur_make((const uint8_t *)"\x02\xff\xff\xff\xff" "ab", 7);
+	assert_int_equal(unit_get(&c, v, 1), -1);
+	assert_int_equal(unit_kind((struct span){ NULL, 0 }), 0);
+	assert_int_equal(unit_kind((struct span){ (const uint8_t *)"S", 1 }),
+	    UNIT_SESSION);
+	dbuf_fini(&b);
+}
+
+/* Parse a mysql:// URL from a copy; the error (or "") in err. */
+static int
+url(const char *spec, struct sql_mysql_url *u, char *buf, char *err)
+{
+	strcpy(buf, spec);
+	err[0] = '\0';
+	return sql_mysql_url_parse(buf, u, err);
+}
+
+static void
+test_mysql_url_decoded_and_split(void **state)
+{
+	struct sql_mysql_url u;
+	char buf[256], err[ERRBUF_SIZE];
+
+	assert_int_equal(url("mysql://root@127.0.0.1:3306/smtpsniff", &u, buf,
+	    err), 0);
+	assert_string_equal(u.user, "root");
+	assert_null(u.pass);
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_int_equal(u.port, 3306);
+	assert_string_equal(u.db, "smtpsniff");
+	assert_null(u.sock);
+	/* Every character a password may hold, percent-encoded. */
+	assert_int_equal(url("mysql://u%40x%3a:%23p%3B%3d%22%20%27%5C%25+%3F"
+	    "@db.example:1/d%2Fb", &u, buf, err), 0);
+	assert_string_equal(u.user, "u@x:");
+	assert_string_equal(u.pass, "#p;=\" '\\%+?");
+	assert_string_equal(u.host, "db.example");
+	assert_int_equal(u.port, 1);
+	assert_string_equal(u.db, "d/b");
+	/* '@' and '/' unencoded in a password, as before decoding came. */
+	assert_int_equal(url("mysql://u:p@s/w:@h/db", &u, buf, err), 0);
+	assert_string_equal(u.user, "u");
+	assert_string_equal(u.pass, "p@s/w:");
+	assert_string_equal(u.host, "h");
+	assert_int_equal(u.port, 0);
+	assert_int_equal(url("mysql://u:@h/db", &u, buf, err), 0);
+	assert_string_equal(u.pass, "");
+	/* IPv6 in brackets, with and without a port. */
+	assert_int_equal(url("mysql://u:p@[::1]:3306/db", &u, buf, err), 0);
+	assert_string_equal(u.host, "::1");
+	assert_int_equal(u.port, 3306);
+	assert_string_equal(u.pass, "p");
+	assert_int_equal(url("mysql://u@[2001:DB8::5]/db", &u, buf, err), 0);
+	assert_string_equal(u.host, "2001:DB8::5");
+	assert_int_equal(u.port, 0);
+	assert_int_equal(url("mysql://u@[::ffff:192.0.2.1]:65535/db", &u, buf,
+	    err), 0);
+	assert_string_equal(u.host, "::ffff:192.0.2.1");
+	assert_int_equal(u.port, 65535);
+	/* A socket path, encoded or holding '@' and '?'. */
+	assert_int_equal(url("mysql://u@localhost/db?socket=%2Ftmp%2Fa%20b",
+	    &u, buf, err), 0);
+	assert_string_equal(u.sock, "/tmp/a b");
+	assert_string_equal(u.db, "db");
+	assert_int_equal(url("mysql://u@localhost/db?socket=/t@x/s?k", &u, buf,
+	    err), 0);
+	assert_string_equal(u.user, "u");
+	assert_string_equal(u.sock, "/t@x/s?k");
+}
+
+static void
+test_mysql_url_malformed_is_a_clear_error(void **state)
+{
+	static const struct {
+		const char	*spec, *why;
+	} bad[] = {
+		{ "mysql://u:p%4@h/db", "bad %-escape in the password" },
+		{ "mysql://u:p%zz@h/db", "bad %-escape in the password" },
+		{ "mysql://u:p%@h/db", "bad %-escape in the password" },
+		{ "mysql://u:p%00x@h/db", "%00 in the password" },
+		{ "mysql://u%g1@h/db", "bad %-escape in the user" },
+		{ "mysql://u@h/d%1", "bad %-escape in the database name" },
+		{ "mysql://u@h/db?socket=%2", "bad %-escape in the socket path" },
+		{ "mysql://u@[::1:3306/db", "no ']' after the IPv6 address" },
+		{ "mysql://u@[::1/db", "no ']' after the IPv6 address" },
+		{ "mysql://u@[]/db", "not an IPv6 address in [...]" },
+		{ "mysql://u@[host]/db", "not an IPv6 address in [...]" },
+		{ "mysql://u@[::1]x/db", "expected :PORT or /DB after ']'" },
+		{ "mysql://u@[::1]", "expected :PORT or /DB after ']'" },
+		{ "mysql://u@h:0/db", "port out of range (1-65535)" },
+		{ "mysql://u@h:65536/db", "port out of range (1-65535)" },
+		{ "mysql://u@[::1]:99999999999999999999999/db",
+		    "port out of range (1-65535)" },
+		{ "mysql://u@h:/db", "bad port" },
+		{ "mysql://u@h:-1/db", "bad port" },
+		{ "mysql://u@h:33x/db", "bad port" },
+		{ "mysql://u@h:+5/db", "bad port" },
+		{ "mysql://h/db", "no USER@ before the host" },
+		{ "mysql://u@h", "no /DB after the host" },
+		{ "mysql://@h/db", "no user" },
+		{ "mysql://u@/db", "no host" },
+		{ "mysql://u@:3306/db", "no host" },
+		{ "mysql://u@h/", "no database name" },
+		{ "mysql://u@h/db?ssl=1", "the only parameter is ?socket=PATH" },
+		{ "mysql://u@h/db?socket=", "the only parameter is ?socket=PATH" },
+		{ "mariadb://u@h/db", "not a mysql:// URL" },
+	};
+	struct sql_mysql_url u;
+	char buf[256], err[ERRBUF_SIZE];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (url(bad[i].spec, &u, buf, err) != -1 ||
+		    strncmp(err, bad[i].why, strlen(bad[i].why)) != 0)
+			fail_msg("%s: \"%s\", not \"%s\"", bad[i].spec, err,
+			    bad[i].why);
+	}
+}
+
+/* The driver says why, and never shows a password it could not use. */
+static void
+test_mysql_bad_url_error_names_the_fault(void **state)
+{
+	struct store_config cfg = { "t", NULL, NULL };
+	char err[ERRBUF_SIZE];
+
+	assert_null(store_open("mysql://u:s3cret%zz@127.0.0.1:1/db", &cfg,
+	    err));
+	assert_non_null(strstr(err, "bad %-escape in the password"));
+	assert_null(strstr(err, "s3cret"));
+	assert_null(store_open("mysql://u:s3cret@[::1:1/db", &cfg, err));
+	assert_non_null(strstr(err, "no ']' after the IPv6 address"));
+	assert_null(strstr(err, "s3cret"));
+}
+
+/*
+ * A store's name (in messages, the summary, the spool's file name) has
+ * no password, however the URL holds it: '@' and '/' in a MySQL
+ * password, percent-encoded ones, PostgreSQL's password= parameter.
+ */
+static void
+test_store_name_never_shows_a_password(void **state)
+{
+	static const struct {
+		const char	*spec, *name;
+	} c[] = {
+		{ "mysql://u:s3c@r/et@127.0.0.1:1/db",
+		    "mysql://u@127.0.0.1:1/db" },
+		{ "mysql://u:s3%23c%40ret@[::1]:1/db?socket=/a@b",
+		    "mysql://u@[::1]:1/db?socket=/a@b" },
+		{ "postgresql://u:s3%23cret@127.0.0.1:1/db",
+		    "postgresql://u@127.0.0.1:1/db" },
+		{ "postgresql://u@127.0.0.1:1/db?password=s3%23cret&"
+		    "connect_timeout=1", "postgresql://u@127.0.0.1:1/db?"
+		    "connect_timeout=1" },
+	};
+	char dir[] = "/tmp/smtpsniff-name-XXXXXX", err[ERRBUF_SIZE];
+	char path[256];
+	struct store_config cfg = { "t", dir, NULL };
+	struct store *s;
+	glob_t g;
+	size_t i, k;
+
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		/* Nothing listens on port 1: the store spools. */
+		assert_non_null(s = store_open(c[i].spec, &cfg, err));
+		assert_string_equal(store_name(s), c[i].name);
+		assert_int_equal(store_close(s), 0);
+	}
+	snprintf(path, sizeof(path), "%s/*", dir);
+	if (glob(path, 0, NULL, &g) == 0) {
+		for (k = 0; k < g.gl_pathc; k++)
+			unlink(g.gl_pathv[k]);
+		globfree(&g);
+	}
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -224,6 +492,13 @@ main(void)
 		cmocka_unit_test(test_spool_torn_tail_is_cut_and_appends_follow),
 		cmocka_unit_test(test_unreachable_server_spools),
 		cmocka_unit_test(test_sql_helpers),
+		cmocka_unit_test(test_batch_and_queue_caps_are_counted),
+		cmocka_unit_test(
+		    test_unit_values_decode_and_every_cut_is_malformed),
+		cmocka_unit_test(test_mysql_url_decoded_and_split),
+		cmocka_unit_test(test_mysql_url_malformed_is_a_clear_error),
+		cmocka_unit_test(test_mysql_bad_url_error_names_the_fault),
+		cmocka_unit_test(test_store_name_never_shows_a_password),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

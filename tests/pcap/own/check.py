@@ -78,7 +78,7 @@ def main():
                 check(case, f"tx {depth}", "present", "missing")
                 continue
             label = f"tx {depth}"
-            for k in ("helo", "mail_from", "status", "size"):
+            for k in ("helo", "mail_from", "status", "size", "tls"):
                 if k in tx:
                     check(case, f"{label} {k}", tx[k], r.get(k))
             if "rcpt" in tx:
@@ -105,6 +105,12 @@ def main():
                       (a.get("mechanism"), a.get("result")))
             if "vlan" in tx:
                 check(case, f"{label} vlan", tx["vlan"], r.get("vlan"))
+            for a in tx.get("anomalies_include", []):
+                check(case, f"{label} anomaly {a}", True,
+                      a in r.get("anomalies", []))
+            for a in tx.get("anomalies_exclude", []):
+                check(case, f"{label} no anomaly {a}", False,
+                      a in r.get("anomalies", []))
         # Secrets appear in no output, even with user names asked for.
         raw_users, _ = read(binary, os.path.join(HERE, case, "input.pcap"),
                             "--auth-user")

@@ -1007,6 +1007,226 @@ def case_pipelining(out):
                  "tried first: it sends HELO and does not pipeline.) " + SIZE_NOTE)
 
 
+# ------------------------------------------------------------------ evasion: crafted clients, aiosmtpd servers
+
+def start_aiosmtpd_cls(handler, smtp_cls, host=SERVER, port=25, **kw):
+    """aiosmtpd with a subclass of its SMTP session (a delayed greeting, a STARTTLS
+    that answers 220 and goes on in clear text)."""
+    from aiosmtpd.controller import Controller
+
+    class Ctl(Controller):
+        def factory(self):
+            return smtp_cls(self.handler, **self.SMTP_kwargs)
+    c = Ctl(handler, hostname=host, port=port, server_hostname=SERVER_NAME,
+            ident="own-test aiosmtpd", **kw)
+    c.start()
+    with handler.lock:
+        handler.events.clear()
+    return c
+
+
+def raw_client(src, port=25, host=SERVER):
+    import socket
+    s = socket.create_connection((host, port), timeout=20, source_address=(src, 0))
+    return s
+
+
+def read_replies(sock, n):
+    """Read until n final reply lines ("ddd " or "ddd\r\n") have come; returns them."""
+    buf = b""
+    while True:
+        lines = buf.split(b"\r\n")
+        finals = [l for l in lines[:-1] if len(l) >= 3 and (len(l) == 3 or l[3:4] == b" ")]
+        if len(finals) >= n:
+            return finals
+        got = sock.recv(65536)
+        if not got:
+            raise SystemExit("connection closed after %r" % buf)
+        buf += got
+
+
+def reply_codes(finals):
+    return [int(l[:3]) for l in finals]
+
+
+def case_pregreet(out):
+    from aiosmtpd.smtp import SMTP
+    import asyncio
+
+    class SlowGreeting(SMTP):
+        """Greets 0.8 s after the connection, as Postfix's postscreen greet delay
+        does: a client that talks first has its commands read after the 220."""
+        async def _handle_client(self):
+            await asyncio.sleep(0.8)
+            return await super()._handle_client()
+
+    h = Recorder(rcpt_replies={"nobody@own.test": "550 5.1.1 <nobody@own.test>: Recipient address rejected"})
+    c = start_aiosmtpd_cls(h, SlowGreeting)
+    msg, facts = M.plain_message("Sent before the greeting", "bot@client.own.test", "bob@own.test",
+                                 "<pregreet.0001@client.own.test>", ["The engine of a spam bot", "talks first."])
+    burst = (b"HELO bot.client.own.test\r\nMAIL FROM:<bot@client.own.test>\r\n"
+             b"RCPT TO:<bob@own.test>\r\nRCPT TO:<nobody@own.test>\r\nDATA\r\n"
+             + msg + b".\r\nQUIT\r\n")
+    cap = Capture(os.path.join(out, "input.pcap"))
+    try:
+        sock = raw_client("127.0.1.21")
+        sock.sendall(burst)          # everything, before any server byte
+        codes = reply_codes(read_replies(sock, 8))
+        sock.close()
+    finally:
+        cap.stop()
+        c.stop()
+    log(codes)
+    assert codes == [220, 250, 250, 250, 550, 354, 250, 221], codes
+    assert len(h.messages) == 1 and h.messages[0]["content"] == msg
+    write_expect(out, [record("bot.client.own.test", "bot@client.own.test",
+                              [("bob@own.test", 250), ("nobody@own.test", 550)], "accepted",
+                              len(msg), facts)],
+                 "A crude client (a Python socket, 127.0.1.21) sends its whole conversation "
+                 "in one write right after the handshake: HELO, MAIL, two RCPT, DATA, the "
+                 "message, '.', QUIT; the server (aiosmtpd 1.4 whose greeting is delayed 0.8 s, "
+                 "like Postfix postscreen's greet delay) greets after it and then answers the "
+                 "commands in order: 220, 250, 250, 250, 550 (nobody@), 354, 250 queued, 221. "
+                 "The 220 answers the connection (RFC 5321 3.1), not the HELO. " + SIZE_NOTE)
+
+
+def case_ehlo_pipelined(out):
+    class Refusing(Recorder):
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):
+            if ".." in hostname:
+                self.ev(session, "EHLO-refused", hostname)
+                return ["501 5.5.2 <%s>: Helo command rejected: Invalid name" % hostname]
+            return await super().handle_EHLO(server, session, envelope, hostname, responses)
+
+    h = Refusing()
+    c = start_aiosmtpd(h)
+    m1, f1 = M.plain_message("EHLO pipelined", "eager@client.own.test", "bob@own.test",
+                             "<ehlopipe.0001@client.own.test>", ["EHLO, MAIL, RCPT, DATA in one write."])
+    m2, f2 = M.plain_message("EHLO refused", "second@client.own.test", "carol@own.test",
+                             "<ehlopipe.0002@client.own.test>", ["The second EHLO was refused."])
+    cap = Capture(os.path.join(out, "input.pcap"))
+    try:
+        # session 1: EHLO with the envelope pipelined after it (RFC 2920 3.1 says not to)
+        s1 = raw_client("127.0.1.22")
+        g = reply_codes(read_replies(s1, 1))
+        s1.sendall(b"EHLO " + CLIENT_NAME.encode() + b"\r\nMAIL FROM:<eager@client.own.test>\r\n"
+                   b"RCPT TO:<bob@own.test>\r\nDATA\r\n")
+        codes1 = g + reply_codes(read_replies(s1, 4))
+        s1.sendall(m1 + b".\r\n")
+        codes1 += reply_codes(read_replies(s1, 1))
+        s1.sendall(b"QUIT\r\n")
+        codes1 += reply_codes(read_replies(s1, 1))
+        s1.close()
+        # session 2: an accepted EHLO, then a refused one with MAIL/RCPT/DATA after it
+        s2 = raw_client("127.0.1.23")
+        g = reply_codes(read_replies(s2, 1))
+        s2.sendall(b"EHLO " + CLIENT_NAME.encode() + b"\r\n")
+        codes2 = g + reply_codes(read_replies(s2, 1))
+        s2.sendall(b"EHLO bad..name\r\nMAIL FROM:<second@client.own.test>\r\n"
+                   b"RCPT TO:<carol@own.test>\r\nDATA\r\n")
+        codes2 += reply_codes(read_replies(s2, 4))
+        s2.sendall(m2 + b".\r\n")
+        codes2 += reply_codes(read_replies(s2, 1))
+        s2.sendall(b"QUIT\r\n")
+        codes2 += reply_codes(read_replies(s2, 1))
+        s2.close()
+    finally:
+        cap.stop()
+        c.stop()
+    log(codes1, codes2)
+    assert codes1 == [220, 250, 250, 250, 354, 250, 221], codes1
+    assert codes2 == [220, 250, 501, 250, 250, 354, 250, 221], codes2
+    assert [x["content"] for x in h.messages] == [m1, m2]
+    assert [x["helo"] for x in h.messages] == [CLIENT_NAME, CLIENT_NAME]
+    write_expect(out, [record(CLIENT_NAME, "eager@client.own.test", [("bob@own.test", 250)], "accepted",
+                              len(m1), f1),
+                       record(CLIENT_NAME, "second@client.own.test", [("carol@own.test", 250)], "accepted",
+                              len(m2), f2)],
+                 "Server aiosmtpd 1.4 (refuses an EHLO name with '..': 501 5.5.2). Session 1 "
+                 "(Python socket, 127.0.1.22): after the 220, EHLO, MAIL, RCPT and DATA in one "
+                 "write; 250 (EHLO), 250, 250, 354; the message; 250; QUIT. One transaction: the "
+                 "EHLO's 250 must not close what was pipelined after it. Session 2 (127.0.1.23): "
+                 "EHLO client.own.test (250), then EHLO bad..name (501) with MAIL, RCPT, DATA "
+                 "pipelined after it; the server kept the first name (RFC 5321 4.1.4: a refused "
+                 "EHLO changes nothing; aiosmtpd's session.host_name stays client.own.test), so "
+                 "the helo is the accepted one. " + SIZE_NOTE)
+
+
+def case_starttls_plain(out):
+    from aiosmtpd.smtp import SMTP
+
+    class PlainStartTLS(SMTP):
+        """A colluding server: STARTTLS answered 220, then no TLS at all."""
+        async def smtp_STARTTLS(self, arg):
+            await self.push("220 2.0.0 Ready to start TLS")
+
+    h = Recorder()
+    c = start_aiosmtpd_cls(h, PlainStartTLS)
+    msg, facts = M.plain_message("Hidden behind STARTTLS", "hidden@client.own.test", "bob@own.test",
+                                 "<notls.0001@client.own.test>", ["No handshake ever came."])
+    cap = Capture(os.path.join(out, "input.pcap"))
+    try:
+        sock = raw_client("127.0.1.24")
+        codes = reply_codes(read_replies(sock, 1))
+        for line, n in ((b"EHLO " + CLIENT_NAME.encode(), 1), (b"STARTTLS", 1),
+                        (b"EHLO " + CLIENT_NAME.encode(), 1), (b"MAIL FROM:<hidden@client.own.test>", 1),
+                        (b"RCPT TO:<bob@own.test>", 1), (b"DATA", 1)):
+            sock.sendall(line + b"\r\n")
+            codes += reply_codes(read_replies(sock, n))
+        sock.sendall(msg + b".\r\n")
+        codes += reply_codes(read_replies(sock, 1))
+        sock.sendall(b"QUIT\r\n")
+        codes += reply_codes(read_replies(sock, 1))
+        sock.close()
+    finally:
+        cap.stop()
+        c.stop()
+    log(codes)
+    assert codes == [220, 250, 220, 250, 250, 250, 354, 250, 221], codes
+    assert len(h.messages) == 1 and h.messages[0]["content"] == msg and not h.messages[0]["tls"]
+    write_expect(out, [record(CLIENT_NAME, "hidden@client.own.test", [("bob@own.test", 250)], "accepted",
+                              len(msg), facts, tls=False, anomalies_include=["starttls_not_tls"])],
+                 "Two colluding ends: the server (aiosmtpd 1.4 whose STARTTLS answers "
+                 "'220 2.0.0 Ready to start TLS' and starts no TLS) and a client (Python socket, "
+                 "127.0.1.24) that sends EHLO again in clear text after the 220, then one "
+                 "message. No TLS record is on the wire: the mail must be recorded (tls false, "
+                 "anomaly starttls_not_tls), not hidden behind a status tls record. " + SIZE_NOTE)
+
+
+def case_overlong_line(out):
+    h = Recorder()
+    c = start_aiosmtpd(h)
+    msg, facts = M.plain_message("After a long line", "long@client.own.test", "bob@own.test",
+                                 "<long.0001@client.own.test>", ["The NOOP before was 6000 bytes."])
+    cap = Capture(os.path.join(out, "input.pcap"))
+    try:
+        sock = raw_client("127.0.1.25")
+        codes = reply_codes(read_replies(sock, 1))
+        for line in (b"EHLO " + CLIENT_NAME.encode(), b"NOOP " + b"x" * 6000,
+                     b"MAIL FROM:<long@client.own.test>", b"RCPT TO:<bob@own.test>", b"DATA"):
+            sock.sendall(line + b"\r\n")
+            codes += reply_codes(read_replies(sock, 1))
+        sock.sendall(msg + b".\r\n")
+        codes += reply_codes(read_replies(sock, 1))
+        sock.sendall(b"QUIT\r\n")
+        codes += reply_codes(read_replies(sock, 1))
+        sock.close()
+    finally:
+        cap.stop()
+        c.stop()
+    log(codes)
+    assert codes == [220, 250, 500, 250, 250, 354, 250, 221], codes
+    assert len(h.messages) == 1 and h.messages[0]["content"] == msg
+    write_expect(out, [record(CLIENT_NAME, "long@client.own.test", [("bob@own.test", 250)], "accepted",
+                              len(msg), facts, anomalies_include=["command_too_long"],
+                              anomalies_exclude=["bare_lf"])],
+                 "Client a Python socket (127.0.1.25), server aiosmtpd 1.4. After EHLO the client "
+                 "sends NOOP with a 6000-byte argument, ended CRLF (aiosmtpd: 500 Command line too "
+                 "long), then one ordinary transaction. The long line is past LIMIT_SMTP_LINE: "
+                 "command_too_long, but its CR was there, only beyond the cap: no bare_lf. "
+                 + SIZE_NOTE)
+
+
 CASES = {
     "rcpt-rejections": case_rcpt_rejections,
     "auth-success": case_auth_success,
@@ -1021,6 +1241,10 @@ CASES = {
     "starttls": case_starttls,
     "ipv6": case_ipv6,
     "pipelining": case_pipelining,
+    "pregreet": case_pregreet,
+    "ehlo-pipelined": case_ehlo_pipelined,
+    "starttls-plain": case_starttls_plain,
+    "overlong-line": case_overlong_line,
 }
 
 

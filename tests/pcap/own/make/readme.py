@@ -21,6 +21,10 @@ WHAT = {
     "starttls": "EHLO, STARTTLS, 220, then TLS: one record with status tls.",
     "ipv6": "One ordinary transaction over ::1.",
     "pipelining": "PIPELINING: the Postfix SMTP client (two messages, one cached connection, RSET between, ORCPT parameters, no QUIT) and swaks --pipeline.",
+    "pregreet": "A spam-bot-style client sends HELO, MAIL, two RCPT, DATA, the message and QUIT before the (delayed) greeting; the 220 answers the connection, the replies after it the commands in order.",
+    "ehlo-pipelined": "EHLO with MAIL, RCPT and DATA pipelined after it (one transaction, not two); an accepted EHLO then a refused one (501) with the envelope pipelined after it (the accepted name stays).",
+    "starttls-plain": "Colluding ends: STARTTLS answered 220, then clear-text SMTP with no TLS handshake; the mail must be recorded, tls false, anomaly starttls_not_tls.",
+    "overlong-line": "A 6000-byte NOOP line ended CRLF (past the 4096-byte cap: command_too_long, and no bare_lf), then one ordinary transaction.",
     "vlan": "attachments/ with an 802.1Q tag (VID 12) on every frame.",
     "qinq": "attachments/ double tagged: 802.1ad VID 100 outside, 802.1Q VID 12 inside.",
     "reordered-duplicated": "attachments/ with data segments swapped, rotated, duplicated and re-cut, a server reply duplicated: must give the same records as attachments/.",
@@ -56,7 +60,9 @@ DESIGN.md that the generator knows: `trans_depth` (per connection), `server`,
 and what it carries follows it, one level down), `auth`,
 `vlan` (outer first).  Extra facts: `auth_attempts`, `mail_reply` (code of a refused
 MAIL), `bdat_chunks`, `must_not_store` (secrets on the wire that the sensor must
-never store), `same_records_as`, `inner_messages_not_top_level`.
+never store), `same_records_as`, `inner_messages_not_top_level`, `tls` (the record's
+`tls`), `anomalies_include` and `anomalies_exclude` (anomalies the record must, and must
+not, list).
 
 `size` = bytes of the message as the server received it: after dot-unstuffing
 (DATA) or the chunks joined (BDAT); the CRLF ending the last line is included, the

@@ -55,6 +55,9 @@ class Reader:
         self.i = j + 2
         return ln
 
+    def peek(self, n):
+        return self.b[self.i:self.i + n]
+
     def take(self, n):
         d = self.b[self.i:self.i + n]
         self.i += n
@@ -94,9 +97,11 @@ def walk(c, s, server):
         verb = ln.split(b" ", 1)[0].upper()
         arg = ln[len(verb) + 1:].decode("utf-8", "replace")
         if verb in (b"EHLO", b"HELO"):
-            close("aborted" if cur and any(r["code"] < 300 for r in cur["rcpt"]) else None)
-            helo = arg
-            next(rep)
+            # RFC 5321 4.1.4: only an accepted (2xx) EHLO/HELO counts
+            code, _ = next(rep)
+            if code < 300:
+                close("aborted" if cur and any(r["code"] < 300 for r in cur["rcpt"]) else None)
+                helo = arg
         elif verb == b"AUTH":
             mech = arg.split()[0].upper()
             code, _ = next(rep)
@@ -106,7 +111,10 @@ def walk(c, s, server):
             auth = {"mechanism": mech, "result": "success" if code == 235 else "failure"}
         elif verb == b"STARTTLS":
             code, _ = next(rep)
-            if code == 220:
+            nxt = cr.peek(2)
+            # TLS only if the client's next bytes are a TLS record (RFC 3207 4)
+            is_tls = len(nxt) < 2 or (0x14 <= nxt[0] <= 0x17 and nxt[1] == 3) or nxt[0] >= 0x80
+            if code == 220 and is_tls:
                 trans.append({"helo": helo, "mail_from": None, "rcpt": [], "status": "tls", "size": None,
                               "server": server})
                 return trans
