@@ -19,6 +19,7 @@
 #include "common/ascii.h"
 #include "common/cur.h"
 #include "common/limits.h"
+#include "common/mem.h"
 #include "mime_int.h"
 
 enum mp_mode {
@@ -424,7 +425,7 @@ level_pop(struct mime_parser *mp)
 {
 	mp->nlv--;
 	mp->root->nlv_all--;
-	free(mp->lv[mp->nlv].delim);
+	mem_free(mp->lv[mp->nlv].delim);
 	mp->lv[mp->nlv].delim = NULL;
 }
 
@@ -433,7 +434,7 @@ level_push(struct mime_parser *mp, const struct mstr *b, bool digest)
 {
 	struct mp_level *l = &mp->lv[mp->nlv];
 
-	if ((l->delim = malloc(b->len + 2)) == NULL)
+	if ((l->delim = mem_malloc(b->len + 2)) == NULL)
 		return false;
 	l->delim[0] = '-';
 	l->delim[1] = '-';
@@ -1329,7 +1330,7 @@ frame_new(struct mime_parser *root, unsigned depth)
 	 * only ever read after being written, and zeroing them cost more
 	 * than the rest of a message's header parsing.
 	 */
-	if ((mp = malloc(sizeof(*mp))) == NULL)
+	if ((mp = mem_malloc(sizeof(*mp))) == NULL)
 		return NULL;
 	memset(mp, 0, offsetof(struct mime_parser, hold));
 	mp->root = root != NULL ? root : mp;
@@ -1340,7 +1341,7 @@ frame_new(struct mime_parser *root, unsigned depth)
 	if (mp->sha256 == NULL || mp->md5 == NULL) {
 		EVP_MD_CTX_free(mp->md5);
 		EVP_MD_CTX_free(mp->sha256);
-		free(mp);
+		mem_free(mp);
 		return NULL;
 	}
 	if (root == NULL) {
@@ -1382,7 +1383,7 @@ frame_free(struct mime_parser *mp)
 		mime_cdisp_fini(&mp->ent.cd);
 		EVP_MD_CTX_free(mp->md5);
 		EVP_MD_CTX_free(mp->sha256);
-		free(mp);
+		mem_free(mp);
 	}
 }
 

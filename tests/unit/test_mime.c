@@ -17,6 +17,7 @@
 
 #include "common/dbuf.h"
 #include "common/limits.h"
+#include "common/mem.h"
 #include "mime/mime.h"
 
 /* ---- feeding ------------------------------------------------------------- */
@@ -1275,6 +1276,30 @@ test_forwarded_message_inner_attachments_follow_container(void **state)
 	assert_int_equal(EV(r, NESTING_EXCEEDED), 0);
 }
 
+static void
+test_parser_memory_is_charged_to_the_budget(void **state)
+{
+	static const char msg[] = "Content-Type: message/rfc822\r\n\r\n"
+	    "Content-Type: message/rfc822\r\n\r\n"
+	    "Content-Disposition: attachment; filename=a\r\n\r\nhello";
+	struct mem_stats a, b, c;
+	struct mime_parser *mp;
+
+	mem_get_stats(&a);
+	assert_non_null(mp = mime_parser_new());
+	mime_parser_push(mp, (const uint8_t *)msg, sizeof(msg) - 1);
+	mime_parser_finish(mp);
+	assert_int_equal(mime_parser_result(mp)->natt, 3);
+	mem_get_stats(&b);
+	/* Three frames (each with its 8 KiB staging buffer), all counted. */
+	assert_true(b.layer_used[MEM_SESSIONS] >=
+	    a.layer_used[MEM_SESSIONS] + 3 * 8192);
+	mime_parser_free(mp);
+	mem_get_stats(&c);
+	assert_int_equal(c.layer_used[MEM_SESSIONS],
+	    a.layer_used[MEM_SESSIONS]);
+}
+
 /* n messages, each the message/rfc822 body of the one before. */
 static const struct mime_result *
 nested_messages(unsigned n)
@@ -2075,6 +2100,7 @@ main(void)
 		cmocka_unit_test(
 		    test_forwarded_message_inner_attachments_follow_container),
 		cmocka_unit_test(test_message_nesting_to_the_cap_is_descended),
+		cmocka_unit_test(test_parser_memory_is_charged_to_the_budget),
 		cmocka_unit_test(
 		    test_message_nesting_past_the_cap_keeps_container_counted),
 		cmocka_unit_test(
