@@ -181,7 +181,7 @@ static const struct report reports[] = {
 	  6, F_TIME | F_CLIENT, 0, -1, -1, -1 },
 	{ "attachments",
 	  "SELECT a.sha256, max(a.size), count(DISTINCT m.id),"
-	  " count(DISTINCT s.client_ip), min(m.ts), max(m.ts)"
+	  " count(DISTINCT s.client_ip), min(m.ts), max(m.ts), min(a.depth)"
 	  " FROM attachments a JOIN messages m ON m.id = a.message_id"
 	  " JOIN sessions s ON s.id = m.session_id"
 	  " WHERE" TIME_WHERE("m.ts") " AND (?8 IS NULL OR a.sha256 = ?8)"
@@ -192,6 +192,8 @@ static const struct report reports[] = {
 	      " WHERE a.sha256 = ?9 AND a.filename IS NOT NULL AND"
 	      TIME_WHERE("m.ts") " ORDER BY a.filename", "," },
 	    { "size", COL_NUM, 1, NULL, NULL },
+	    /* 0: sent as a message's own at least once (schema 3). */
+	    { "depth", COL_NUM, 6, NULL, NULL },
 	    { "messages", COL_NUM, 2, NULL, NULL },
 	    { "hosts", COL_NUM, 3, NULL, NULL },
 	    { "clients", COL_LIST, 0, "SELECT DISTINCT s.client_ip"
@@ -200,7 +202,7 @@ static const struct report reports[] = {
 	      " WHERE a.sha256 = ?9 AND" TIME_WHERE("m.ts")
 	      " ORDER BY s.client_ip", "," },
 	    { "first", COL, 4, NULL, NULL }, { "last", COL, 5, NULL, NULL } },
-	  8, F_TIME | F_SHA256, -1, -1, -1, -1 },
+	  9, F_TIME | F_SHA256, -1, -1, -1, -1 },
 	{ "alerts",
 	  "SELECT a.ts, a.kind, a.severity, a.host, a.session_uid, a.detail"
 	  " FROM alerts a WHERE" TIME_WHERE("a.ts") " ORDER BY a.ts, a.id",

@@ -220,6 +220,20 @@
  */
 #define LIMIT_SMTP_TLS_HOLD		(16u * 1024)
 
+/* ---- record ---------------------------------------------------------- */
+
+/*
+ * Transactions of one session in flight at once: begun by the client and
+ * not yet settled by the server's replies. RFC 2920 §3.1 makes a client
+ * wait for DATA's 354, so only CHUNKING (RFC 3030 §4.2: BDAT LAST then the
+ * next MAIL, pipelined) and clients that send without waiting (worms that
+ * send the whole conversation first) have more than two. Each holds its
+ * envelope and its message's MIME parser. Hit: the oldest is written at
+ * once as it stands (its replies not yet seen: incomplete), and
+ * SMTP_EV_PENDING_OVERFLOW is counted on it; its late replies are ignored.
+ */
+#define LIMIT_RECORD_TX			8
+
 #if LIMIT_VLAN_TAGS < 1 || LIMIT_VLAN_TAGS > 8
 #error "LIMIT_VLAN_TAGS out of range"
 #endif
@@ -228,6 +242,9 @@
 #endif
 #if LIMIT_FLOWS < 16
 #error "LIMIT_FLOWS too small"
+#endif
+#if LIMIT_RECORD_TX < 2
+#error "LIMIT_RECORD_TX must let the next transaction begin"
 #endif
 #if LIMIT_TOTAL_OOO_BYTES < LIMIT_STREAM_OOO_BYTES
 #error "LIMIT_TOTAL_OOO_BYTES must be at least LIMIT_STREAM_OOO_BYTES"
@@ -296,10 +313,24 @@
 
 /*
  * Nested multipart levels (RFC 2046 §5.1 sets none; real mail uses 3-5:
- * mixed > related > alternative). Hit: the deeper multipart is taken as
- * an opaque leaf, MIME_EV_DEPTH_EXCEEDED.
+ * mixed > related > alternative), counted across the message and the
+ * messages attached to it together, so that nesting messages does not
+ * multiply the cap. Hit: the deeper multipart is taken as an opaque leaf,
+ * MIME_EV_DEPTH_EXCEEDED.
  */
 #define LIMIT_MIME_DEPTH		16
+
+/*
+ * Attached messages (message/rfc822, message/global) opened one within
+ * another: an attachment's depth is at most this. Forwarding a forward
+ * rarely goes past 3; each level costs one more parser frame (~12 KiB,
+ * kept for reuse) and hashes the inner bytes once more (the container is
+ * hashed whole too). Hit: the deeper message is still listed and hashed
+ * whole, not opened, MIME_EV_NESTING_EXCEEDED. Multipart levels are not
+ * counted here: LIMIT_MIME_DEPTH bounds them across all the messages of
+ * one transaction together.
+ */
+#define LIMIT_MIME_NESTING		8
 
 /*
  * MIME entities parsed per message. Hit: later parts are still delimited
@@ -364,6 +395,9 @@
 
 #if LIMIT_MIME_DEPTH < 1 || LIMIT_MIME_DEPTH > 64
 #error "LIMIT_MIME_DEPTH out of range"
+#endif
+#if LIMIT_MIME_NESTING < 1 || LIMIT_MIME_NESTING > 32
+#error "LIMIT_MIME_NESTING out of range"
 #endif
 #if LIMIT_MIME_BOUNDARY < 70
 #error "LIMIT_MIME_BOUNDARY below the RFC 2046 maximum"

@@ -38,6 +38,7 @@ enum mime_event {
 	MIME_EV_GAP,			/* bytes missing (capture gap) */
 	MIME_EV_LIST_TOO_LONG,		/* list items or strings not kept */
 	MIME_EV_BAD_TRANSFER_ENCODING,	/* unknown, or not allowed here */
+	MIME_EV_NESTING_EXCEEDED,	/* attached message not opened */
 	MIME_EV_MAX
 };
 
@@ -84,8 +85,12 @@ struct mime_headers {
 /*
  * An attachment: a leaf with Content-Disposition: attachment, or with a
  * file name (disposition filename= or type name=, RFC 2231 aware), or of
- * type message/rfc822 (hashed whole, not descended into). Size and hashes
- * are of the decoded bytes.
+ * type message/rfc822 or message/global (hashed whole, and read as a
+ * message: its attachments follow it, one level deeper, up to
+ * LIMIT_MIME_NESTING). Size and hashes are of the decoded bytes. The
+ * array is in the order the attachments begin (a container before what it
+ * holds); those inside an attached message join it as they begin, so a
+ * result read before mime_parser_finish() may lack the last ones' hashes.
  */
 struct mime_attachment {
 	char		*filename;	/* UTF-8, or NULL */
@@ -94,7 +99,7 @@ struct mime_attachment {
 	uint8_t		 sha256[32];
 	uint8_t		 md5[16];
 	bool		 truncated;	/* a gap, cap or end of message inside */
-	unsigned	 depth;		/* 0 = the message itself */
+	unsigned	 depth;		/* attached messages around it */
 };
 
 struct mime_result {

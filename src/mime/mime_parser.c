@@ -6,8 +6,10 @@
  * the entity being read: its header block (RFC 5322 §2.2 unfolding, RFC
  * 2045 MIME fields, RFC 2047 words), or its body, which is dropped unless
  * it is an attachment, whose decoded bytes are hashed and counted.
- * It never buffers a whole line, part or message, and never descends into
- * a message/rfc822 part (it is an attachment, hashed whole).
+ * It never buffers a whole line, part or message. An attached message
+ * (message/rfc822, message/global) is an attachment, hashed whole, and is
+ * also read as a message one level down (a child frame fed its decoded
+ * bytes), to LIMIT_MIME_NESTING levels.
  */
 #include <openssl/evp.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 #include "common/ascii.h"
 #include "common/cur.h"
 #include "common/limits.h"
+#include "common/mem.h"
 #include "mime_int.h"
 
 enum mp_mode {
@@ -121,6 +124,7 @@ static const char *const event_names[MIME_EV_MAX] = {
 	[MIME_EV_GAP] = "gap",
 	[MIME_EV_LIST_TOO_LONG] = "list_too_long",
 	[MIME_EV_BAD_TRANSFER_ENCODING] = "bad_transfer_encoding",
+	[MIME_EV_NESTING_EXCEEDED] = "nesting_exceeded",
 };
 
 /* One open multipart. */
@@ -144,8 +148,24 @@ struct mp_entity {
 	bool			 gapped;
 };
 
+/*
+ * One frame per message being read: the transaction's message (the root)
+ * and, one within another, the messages attached to it (RFC 2046 §5.2.1),
+ * each fed the decoded bytes of its container as they are hashed. A frame
+ * has its own line layer, multipart levels, header block and attachment
+ * hashing; the result, its caps, the charset converter and the scratch
+ * strings are the root's (mp->root), shared by all the frames.
+ */
 struct mime_parser {
-	struct mime_result	 res;
+	struct mime_parser	*root;		/* self for the root */
+	struct mime_parser	*child;		/* next frame, kept */
+	unsigned		 depth;		/* messages around */
+	bool			 desc;		/* child reads body */
+	bool			 sniff;		/* judge the label */
+	size_t			 nsniff;
+	unsigned		 nlv_all;	/* root: all levels */
+
+	struct mime_result	 res;		/* root only, as below */
 	struct mime_conv	 conv;
 	bool			 finished;
 	bool			 top;		/* in the message's header */
@@ -192,11 +212,24 @@ struct mime_parser {
 	/* "--" boundary "--" padding CR, and one more: full is too long. */
 	uint8_t			 hold[2 + LIMIT_MIME_BOUNDARY + 2 +
 				    LIMIT_MIME_BOUNDARY_LWSP + 2];
+	/* The first line of an attached message labelled base64. */
+	uint8_t			 sn[LIMIT_MIME_LINE];
 	struct mime_sink	 sink;
 };
 
+/* Count an event in the message's result (the root's). */
+static inline void
+ev(struct mime_parser *mp, enum mime_event e, uint64_t n)
+{
+	mime_event_add(mp->root->res.events, e, n);
+}
+
 static void	line_end(struct mime_parser *, unsigned);
 static void	hdr_complete(struct mime_parser *, bool);
+static void	frame_push(struct mime_parser *, const uint8_t *, size_t);
+static void	frame_finish(struct mime_parser *, bool);
+static void	frame_reset(struct mime_parser *);
+static struct mime_parser *frame_new(struct mime_parser *, unsigned);
 
 static const uint8_t eol_bytes[] = "\r\n";
 
@@ -277,7 +310,7 @@ res_string(struct mime_parser *mp, struct mstr *s)
 	char *r;
 
 	if (s->trunc && !s->oom)
-		mime_event_add(mp->res.events, MIME_EV_HEADER_LINE_TOO_LONG, 1);
+		ev(mp, MIME_EV_HEADER_LINE_TOO_LONG, 1);
 	if (s->p != NULL) {
 		t.p = (const uint8_t *)s->p;
 		t.len = s->len;
@@ -287,8 +320,8 @@ res_string(struct mime_parser *mp, struct mstr *s)
 		s->len = t.len;
 		s->p[s->len] = '\0';
 	}
-	if (s->len + 1 > LIMIT_MIME_RESULT_BYTES - mp->budget) {
-		mime_event_add(mp->res.events, MIME_EV_LIST_TOO_LONG, 1);
+	if (s->len + 1 > LIMIT_MIME_RESULT_BYTES - mp->root->budget) {
+		ev(mp, MIME_EV_LIST_TOO_LONG, 1);
 		return NULL;
 	}
 	if ((r = malloc(s->len + 1)) == NULL)
@@ -296,7 +329,7 @@ res_string(struct mime_parser *mp, struct mstr *s)
 	if (s->len > 0)
 		memcpy(r, s->p, s->len);
 	r[s->len] = '\0';
-	mp->budget += s->len + 1;
+	mp->root->budget += s->len + 1;
 	return r;
 }
 
@@ -313,18 +346,18 @@ scratch(struct mstr *s, size_t max)
 static char *
 hdr_string(struct mime_parser *mp, struct span v, size_t max)
 {
-	struct mstr *s = scratch(&mp->scratch, max);
+	struct mstr *s = scratch(&mp->root->scratch, max);
 
 	v = mime_trim(v);
 	if (v.len > 0)
-		mime_rfc2047_append(&mp->conv, s, v.p, v.len);
+		mime_rfc2047_append(&mp->root->conv, s, v.p, v.len);
 	return res_string(mp, s);
 }
 
 static char *
 res_strdup(struct mime_parser *mp, const char *str)
 {
-	struct mstr *s = scratch(&mp->scratch, LIMIT_MIME_STRING);
+	struct mstr *s = scratch(&mp->root->scratch, LIMIT_MIME_STRING);
 
 	mstr_add_cut(s, str, strlen(str));
 	return res_string(mp, s);
@@ -347,15 +380,16 @@ addr_item(void *arg, const struct mime_addr_item *it)
 	if (ac->l->n >= LIMIT_MIME_ADDRS ||
 	    !grow(&ac->l->v, ac->cap, ac->l->n, sizeof(*ac->l->v),
 	    LIMIT_MIME_ADDRS)) {
-		mime_event_add(mp->res.events, MIME_EV_LIST_TOO_LONG, 1);
+		ev(mp, MIME_EV_LIST_TOO_LONG, 1);
 		return;
 	}
 	if ((raw = hdr_string(mp, it->raw, LIMIT_MIME_ADDR_STRING)) == NULL)
 		return;
-	spec = scratch(&mp->scratch2, LIMIT_MIME_ADDR_STRING);
+	spec = scratch(&mp->root->scratch2, LIMIT_MIME_ADDR_STRING);
 	if (mime_addr_spec(it, spec)) {
-		s = scratch(&mp->scratch, LIMIT_MIME_ADDR_STRING);
-		mime_utf8_append(&mp->conv, s, (uint8_t *)spec->p, spec->len);
+		s = scratch(&mp->root->scratch, LIMIT_MIME_ADDR_STRING);
+		mime_utf8_append(&mp->root->conv, s, (uint8_t *)spec->p,
+		    spec->len);
 		addr = res_string(mp, s);
 	}
 	ac->l->v[ac->l->n].raw = raw;
@@ -390,7 +424,8 @@ static void
 level_pop(struct mime_parser *mp)
 {
 	mp->nlv--;
-	free(mp->lv[mp->nlv].delim);
+	mp->root->nlv_all--;
+	mem_free(mp->lv[mp->nlv].delim);
 	mp->lv[mp->nlv].delim = NULL;
 }
 
@@ -399,7 +434,7 @@ level_push(struct mime_parser *mp, const struct mstr *b, bool digest)
 {
 	struct mp_level *l = &mp->lv[mp->nlv];
 
-	if ((l->delim = malloc(b->len + 2)) == NULL)
+	if ((l->delim = mem_malloc(b->len + 2)) == NULL)
 		return false;
 	l->delim[0] = '-';
 	l->delim[1] = '-';
@@ -407,6 +442,7 @@ level_push(struct mime_parser *mp, const struct mstr *b, bool digest)
 	l->len = b->len + 2;
 	l->digest = digest;
 	mp->nlv++;
+	mp->root->nlv_all++;
 	return true;
 }
 
@@ -431,44 +467,73 @@ hash_sink(void *arg, const uint8_t *p, size_t n)
 {
 	struct mime_parser *mp = arg;
 
-	mp->res.att[mp->att].size += n;
+	mp->root->res.att[mp->att].size += n;
 	if (mp->md_ok) {
 		EVP_DigestUpdate(mp->sha256, p, n);
 		EVP_DigestUpdate(mp->md5, p, n);
 	}
+	if (mp->desc)
+		frame_push(mp->child, p, n);
+}
+
+/*
+ * An attached message's body is read as a message of its own, one level
+ * down, from its decoded bytes: a child frame, made once and kept. Past
+ * LIMIT_MIME_NESTING (or LIMIT_MIME_PARTS) it is only hashed whole.
+ */
+static void
+descend(struct mime_parser *mp)
+{
+	struct mime_result *r = &mp->root->res;
+
+	if (mp->depth >= LIMIT_MIME_NESTING) {
+		mime_event_add(r->events, MIME_EV_NESTING_EXCEEDED, 1);
+		return;
+	}
+	if (r->parts < UINT32_MAX)
+		r->parts++;
+	if (r->parts > LIMIT_MIME_PARTS) {
+		mime_event_add(r->events, MIME_EV_TOO_MANY_PARTS, 1);
+		return;
+	}
+	if (mp->child == NULL &&
+	    (mp->child = frame_new(mp->root, mp->depth + 1)) == NULL)
+		return;
+	frame_reset(mp->child);
+	mp->desc = true;
 }
 
 static void
 att_begin(struct mime_parser *mp, const char *type, const struct mstr *fname,
-    enum mp_enc enc)
+    enum mp_enc enc, bool message, bool sniff)
 {
 	struct mime_attachment *a;
 	char *ct, *fn = NULL;
 
-	if (mp->res.natt >= LIMIT_MIME_ATTACHMENTS) {
-		mime_event_add(mp->res.events, MIME_EV_TOO_MANY_ATTACHMENTS, 1);
+	if (mp->root->res.natt >= LIMIT_MIME_ATTACHMENTS) {
+		ev(mp, MIME_EV_TOO_MANY_ATTACHMENTS, 1);
 		mp->mode = MODE_SKIP;
 		return;
 	}
 	mp->mode = MODE_SKIP;
-	if (!grow(&mp->res.att, &mp->cap_att, mp->res.natt,
-	    sizeof(*mp->res.att), LIMIT_MIME_ATTACHMENTS) ||
+	if (!grow(&mp->root->res.att, &mp->root->cap_att, mp->root->res.natt,
+	    sizeof(*mp->root->res.att), LIMIT_MIME_ATTACHMENTS) ||
 	    (ct = strdup(type)) == NULL)
 		return;
 	if (fname != NULL) {
 		/* Its own cap: attachments are bounded by their count. */
 		if (fname->trunc && !fname->oom)
-			mime_event_add(mp->res.events,
+			mime_event_add(mp->root->res.events,
 			    MIME_EV_HEADER_LINE_TOO_LONG, 1);
 		fn = strdup(fname->p);
 	}
-	a = &mp->res.att[mp->res.natt];
+	a = &mp->root->res.att[mp->root->res.natt];
 	memset(a, 0, sizeof(*a));
 	a->content_type = ct;
 	a->filename = fn;
-	a->depth = mp->nlv;
+	a->depth = mp->depth;
 	a->truncated = mp->ent.gapped;
-	mp->att = mp->res.natt++;
+	mp->att = mp->root->res.natt++;
 	mp->md_ok = EVP_DigestInit_ex(mp->sha256, EVP_sha256(), NULL) == 1 &&
 	    EVP_DigestInit_ex(mp->md5, EVP_md5(), NULL) == 1;
 	mp->enc = enc;
@@ -477,6 +542,62 @@ att_begin(struct mime_parser *mp, const char *type, const struct mstr *fname,
 	mp->sink.len = 0;
 	mp->pend_eol = 0;
 	mp->mode = MODE_BODY;
+	mp->sniff = sniff;
+	mp->nsniff = 0;
+	mp->desc = false;
+	if (message)
+		descend(mp);
+}
+
+static bool
+is_b64(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+}
+
+static void	body_feed(struct mime_parser *, const uint8_t *, size_t);
+
+/*
+ * Judge the base64 label of an attached message by its first line, held
+ * in sn until then: a header field (a byte that base64 never has: ':',
+ * '-', ...) or an empty line means a message as written, whose label
+ * is ignored (RFC 2046 §5.2.1, and the smtp-mime-encap-8649 evasion);
+ * a line of base64 characters (or LIMIT_MIME_LINE of them, longer than
+ * any header line, RFC 5322 §2.1.1) means an encoded message, decoded,
+ * as mail clients do with what some mailers send.
+ */
+static void
+sniff_decide(struct mime_parser *mp, bool b64)
+{
+	mp->sniff = false;
+	mp->enc = b64 ? ENC_BASE64 : ENC_IDENTITY;
+	body_feed(mp, mp->sn, mp->nsniff);
+	mp->nsniff = 0;
+}
+
+static void
+sniff_feed(struct mime_parser *mp, const uint8_t *p, size_t n)
+{
+	struct cur c = cur_make(p, n);
+	uint8_t b;
+
+	while (cur_has(&c, 1)) {
+		b = c.p[0];
+		if (b == '\r' || b == '\n')
+			sniff_decide(mp, mp->nsniff > 0);
+		else if (!is_b64(b) && b != ' ' && b != '\t')
+			sniff_decide(mp, false);
+		else if (mp->nsniff == sizeof(mp->sn))
+			sniff_decide(mp, true);
+		else {
+			mp->sn[mp->nsniff++] = b;
+			cur_skip(&c, 1);
+			continue;
+		}
+		body_feed(mp, c.p, c.len);
+		return;
+	}
 }
 
 static void
@@ -484,16 +605,20 @@ body_feed(struct mime_parser *mp, const uint8_t *p, size_t n)
 {
 	size_t bad;
 
+	if (mp->sniff) {
+		sniff_feed(mp, p, n);
+		return;
+	}
 	switch (mp->enc) {
 	case ENC_BASE64:
 		bad = mime_b64_feed(&mp->b64, p, n, &mp->sink);
 		if (bad > 0)
-			mime_event_add(mp->res.events, MIME_EV_BAD_BASE64, bad);
+			ev(mp, MIME_EV_BAD_BASE64, bad);
 		break;
 	case ENC_QP:
 		bad = mime_qp_feed(&mp->qp, p, n, &mp->sink);
 		if (bad > 0)
-			mime_event_add(mp->res.events, MIME_EV_BAD_QP, bad);
+			ev(mp, MIME_EV_BAD_QP, bad);
 		break;
 	case ENC_IDENTITY:
 		mime_sink_write(&mp->sink, p, n);
@@ -510,13 +635,20 @@ att_end(struct mime_parser *mp, bool truncated)
 
 	if (mp->mode != MODE_BODY)
 		return;
+	if (mp->sniff)
+		sniff_decide(mp, mp->nsniff > 0);
 	if (mp->enc == ENC_BASE64 &&
 	    (bad = mime_b64_end(&mp->b64, &mp->sink)) > 0)
-		mime_event_add(mp->res.events, MIME_EV_BAD_BASE64, bad);
+		ev(mp, MIME_EV_BAD_BASE64, bad);
 	if (mp->enc == ENC_QP && (bad = mime_qp_end(&mp->qp, &mp->sink)) > 0)
-		mime_event_add(mp->res.events, MIME_EV_BAD_QP, bad);
+		ev(mp, MIME_EV_BAD_QP, bad);
 	mime_sink_flush(&mp->sink);
-	a = &mp->res.att[mp->att];
+	if (mp->desc) {
+		/* What it carries ends with it (and is cut where it is). */
+		mp->desc = false;
+		frame_finish(mp->child, truncated);
+	}
+	a = &mp->root->res.att[mp->att];
 	if (truncated)
 		a->truncated = true;
 	if (mp->md_ok) {
@@ -548,7 +680,7 @@ parse_cte(struct mime_parser *mp, struct span v)
 		return ENC_QP;
 	if (!mime_span_is(v, "7bit") && !mime_span_is(v, "8bit") &&
 	    !mime_span_is(v, "binary"))
-		mime_event_add(mp->res.events, MIME_EV_BAD_TRANSFER_ENCODING,
+		ev(mp, MIME_EV_BAD_TRANSFER_ENCODING,
 		    1);
 	return ENC_IDENTITY;
 }
@@ -566,7 +698,7 @@ entity_classify(struct mime_parser *mp, bool body)
 	const struct mstr *fname = NULL;
 	const char *type;
 	enum mp_enc enc = e->enc;
-	bool multipart, rfc822, attach;
+	bool multipart, rfc822, global, attach, sniff = false;
 
 	if (e->has_ct && e->ct.valid)
 		type = e->ct.type;
@@ -576,10 +708,17 @@ entity_classify(struct mime_parser *mp, bool body)
 		type = "text/plain";		/* RFC 2045 §5.2 */
 	multipart = strncmp(type, "multipart/", 10) == 0;
 	rfc822 = strcmp(type, "message/rfc822") == 0;
+	global = strcmp(type, "message/global") == 0;
 	/* RFC 2045 §6.4, RFC 2046 §5.2.1: no encoding for these. */
 	if ((multipart || rfc822) && enc != ENC_IDENTITY) {
-		mime_event_add(mp->res.events, MIME_EV_BAD_TRANSFER_ENCODING,
-		    1);
+		ev(mp, MIME_EV_BAD_TRANSFER_ENCODING, 1);
+		/* base64 is judged on the bytes (sniff_feed). */
+		sniff = rfc822 && enc == ENC_BASE64;
+		enc = ENC_IDENTITY;
+	}
+	/* RFC 6532 §3.5: any encoding on message/global; base64 judged too. */
+	if (global && enc == ENC_BASE64) {
+		sniff = true;
 		enc = ENC_IDENTITY;
 	}
 	mp->mode = MODE_SKIP;
@@ -588,10 +727,10 @@ entity_classify(struct mime_parser *mp, bool body)
 			return;
 		if (!e->ct.has_boundary || e->ct.boundary.len == 0 ||
 		    e->ct.boundary.trunc)
-			mime_event_add(mp->res.events, MIME_EV_BOUNDARY_MISSING,
+			ev(mp, MIME_EV_BOUNDARY_MISSING,
 			    1);
-		else if (mp->nlv == LIMIT_MIME_DEPTH)
-			mime_event_add(mp->res.events, MIME_EV_DEPTH_EXCEEDED,
+		else if (mp->root->nlv_all >= LIMIT_MIME_DEPTH)
+			ev(mp, MIME_EV_DEPTH_EXCEEDED,
 			    1);
 		else if (level_push(mp, &e->ct.boundary,
 		    strcmp(type, "multipart/digest") == 0))
@@ -602,9 +741,9 @@ entity_classify(struct mime_parser *mp, bool body)
 	else if (e->ct.name.len > 0)
 		fname = &e->ct.name;
 	attach = (e->has_cd && e->cd.attachment) || fname != NULL || rfc822 ||
-	    strcmp(type, "message/global") == 0;
+	    global;
 	if (attach)
-		att_begin(mp, type, fname, enc);
+		att_begin(mp, type, fname, enc, rfc822 || global, sniff);
 }
 
 /* ---- header block -------------------------------------------------------- */
@@ -612,7 +751,7 @@ entity_classify(struct mime_parser *mp, bool body)
 static bool
 field_seen(struct mime_parser *mp, enum field_id id)
 {
-	struct mime_headers *h = &mp->res.h;
+	struct mime_headers *h = &mp->root->res.h;
 
 	switch (id) {
 	case F_FROM:
@@ -675,7 +814,7 @@ static void
 field_done(struct mime_parser *mp)
 {
 	static const uint8_t empty[1];
-	struct mime_headers *h = &mp->res.h;
+	struct mime_headers *h = &mp->root->res.h;
 	struct span v = { mp->val.p ? (const uint8_t *)mp->val.p : empty,
 	    mp->val.len };
 	enum field_id id = mp->field;
@@ -685,17 +824,17 @@ field_done(struct mime_parser *mp)
 		return;
 	mp->field = F_NONE;
 	if (mp->val.trunc && !mp->val.oom)
-		mime_event_add(mp->res.events, MIME_EV_HEADER_LINE_TOO_LONG, 1);
+		ev(mp, MIME_EV_HEADER_LINE_TOO_LONG, 1);
 	switch (id) {
 	case F_FROM:
 		h->from = hdr_string(mp, v, LIMIT_MIME_STRING);
-		addr_list(mp, &h->from_list, &mp->cap_from, v);
+		addr_list(mp, &h->from_list, &mp->root->cap_from, v);
 		break;
 	case F_TO:
-		addr_list(mp, &h->to, &mp->cap_to, v);
+		addr_list(mp, &h->to, &mp->root->cap_to, v);
 		break;
 	case F_CC:
-		addr_list(mp, &h->cc, &mp->cap_cc, v);
+		addr_list(mp, &h->cc, &mp->root->cap_cc, v);
 		break;
 	case F_REPLY_TO:
 		h->reply_to = hdr_string(mp, v, LIMIT_MIME_STRING);
@@ -723,9 +862,9 @@ field_done(struct mime_parser *mp)
 		break;
 	case F_RECEIVED:
 		if (h->received.n >= LIMIT_MIME_RECEIVED ||
-		    !grow(&h->received.v, &mp->cap_rcv, h->received.n,
+		    !grow(&h->received.v, &mp->root->cap_rcv, h->received.n,
 		    sizeof(*h->received.v), LIMIT_MIME_RECEIVED)) {
-			mime_event_add(mp->res.events, MIME_EV_LIST_TOO_LONG,
+			ev(mp, MIME_EV_LIST_TOO_LONG,
 			    1);
 			break;
 		}
@@ -734,11 +873,11 @@ field_done(struct mime_parser *mp)
 		break;
 	case F_CONTENT_TYPE:
 		mp->ent.has_ct = true;
-		mime_ctype_parse(&mp->conv, &mp->ent.ct, v.p, v.len);
+		mime_ctype_parse(&mp->root->conv, &mp->ent.ct, v.p, v.len);
 		break;
 	case F_CONTENT_DISPOSITION:
 		mp->ent.has_cd = true;
-		mime_cdisp_parse(&mp->conv, &mp->ent.cd, v.p, v.len);
+		mime_cdisp_parse(&mp->root->conv, &mp->ent.cd, v.p, v.len);
 		break;
 	case F_CONTENT_TRANSFER_ENCODING:
 		mp->ent.has_cte = true;
@@ -759,7 +898,7 @@ hdr_over(struct mime_parser *mp)
 {
 	mp->hover = true;
 	field_done(mp);
-	mime_event_add(mp->res.events, MIME_EV_HEADER_BLOCK_TOO_LONG, 1);
+	ev(mp, MIME_EV_HEADER_BLOCK_TOO_LONG, 1);
 }
 
 /* Run the header line state machine over a piece of a line. */
@@ -859,7 +998,7 @@ hdr_eol(struct mime_parser *mp, unsigned eol)
 static void
 hdr_complete(struct mime_parser *mp, bool body)
 {
-	struct mime_headers *h = &mp->res.h;
+	struct mime_headers *h = &mp->root->res.h;
 
 	field_done(mp);
 	if (mp->top) {
@@ -881,8 +1020,8 @@ static void
 take(struct mime_parser *mp, struct cur *c, size_t k)
 {
 	cur_skip(c, k);
-	if (!mp->top)
-		mp->res.body_bytes += k;
+	if (!mp->top && mp->depth == 0)
+		mp->root->res.body_bytes += k;
 }
 
 /* Content of the current line (never a line end) to the current entity. */
@@ -930,17 +1069,17 @@ delimiter(struct mime_parser *mp, unsigned i, bool close)
 	mp->pend_eol = 0;
 	entity_end(mp, false);
 	while (mp->nlv > i + 1) {
-		mime_event_add(mp->res.events, MIME_EV_UNCLOSED_MULTIPART, 1);
+		ev(mp, MIME_EV_UNCLOSED_MULTIPART, 1);
 		level_pop(mp);
 	}
 	if (close) {
 		level_pop(mp);
 		return;		/* the epilogue, skipped */
 	}
-	if (mp->res.parts < UINT32_MAX)
-		mp->res.parts++;
-	if (mp->res.parts > LIMIT_MIME_PARTS) {
-		mime_event_add(mp->res.events, MIME_EV_TOO_MANY_PARTS, 1);
+	if (mp->root->res.parts < UINT32_MAX)
+		mp->root->res.parts++;
+	if (mp->root->res.parts > LIMIT_MIME_PARTS) {
+		ev(mp, MIME_EV_TOO_MANY_PARTS, 1);
 		return;
 	}
 	hdr_begin(mp);
@@ -1047,7 +1186,7 @@ hold_lf(struct mime_parser *mp)
 		return;
 	}
 	if (eol == 1)
-		mime_event_add(mp->res.events, MIME_EV_BARE_LF, 1);
+		ev(mp, MIME_EV_BARE_LF, 1);
 	mp->linelen = 0;
 	mp->ls = LS_START;
 	delimiter(mp, (unsigned)i, mp->lv[i].close);
@@ -1151,12 +1290,12 @@ static void
 line_end(struct mime_parser *mp, unsigned eol)
 {
 	if (mp->linelen > LIMIT_MIME_LINE)
-		mime_event_add(mp->res.events, mp->mode == MODE_HEADER ?
+		ev(mp, mp->mode == MODE_HEADER ?
 		    MIME_EV_HEADER_LINE_TOO_LONG : MIME_EV_BODY_LINE_TOO_LONG,
 		    1);
 	mp->linelen = 0;
 	if (eol == 1)
-		mime_event_add(mp->res.events, MIME_EV_BARE_LF, 1);
+		ev(mp, MIME_EV_BARE_LF, 1);
 	mp->ls = LS_START;
 	switch (mp->mode) {
 	case MODE_HEADER:
@@ -1174,87 +1313,88 @@ line_end(struct mime_parser *mp, unsigned eol)
 	}
 }
 
-/* ---- public -------------------------------------------------------------- */
+/* ---- frames -------------------------------------------------------------- */
 
 /*
- * A parser ready for a message, or NULL (ENOMEM). The caller owns it and
- * frees it with mime_parser_free().
+ * A frame at depth, sharing root's result (root NULL: the frame is the
+ * root, and owns the result, the converter and the scratch strings).
  */
-struct mime_parser *
-mime_parser_new(void)
+static struct mime_parser *
+frame_new(struct mime_parser *root, unsigned depth)
 {
 	struct mime_parser *mp;
 
 	/*
-	 * Zero all but the two buffers at the end (the delimiter hold and
-	 * the 8 KiB hash staging area): their contents are only ever read
-	 * after being written, and zeroing them cost more than the rest of
-	 * a message's header parsing.
+	 * Zero all but the buffers at the end (the delimiter hold, the
+	 * sniffed line and the 8 KiB hash staging area): their contents are
+	 * only ever read after being written, and zeroing them cost more
+	 * than the rest of a message's header parsing.
 	 */
-	if ((mp = malloc(sizeof(*mp))) == NULL)
+	if ((mp = mem_malloc(sizeof(*mp))) == NULL)
 		return NULL;
 	memset(mp, 0, offsetof(struct mime_parser, hold));
+	mp->root = root != NULL ? root : mp;
+	mp->depth = depth;
 	mp->sink.len = 0;
 	mp->sha256 = EVP_MD_CTX_new();
 	mp->md5 = EVP_MD_CTX_new();
-	if (mp->sha256 == NULL || mp->md5 == NULL)
-		goto fail;
-	mime_conv_init(&mp->conv, mp->res.events);
+	if (mp->sha256 == NULL || mp->md5 == NULL) {
+		EVP_MD_CTX_free(mp->md5);
+		EVP_MD_CTX_free(mp->sha256);
+		mem_free(mp);
+		return NULL;
+	}
+	if (root == NULL) {
+		mime_conv_init(&mp->conv, mp->res.events);
+		mstr_init(&mp->scratch, LIMIT_MIME_STRING);
+		mstr_init(&mp->scratch2, LIMIT_MIME_STRING);
+	}
 	mstr_init(&mp->val, LIMIT_MIME_HEADER_FIELD);
-	mstr_init(&mp->scratch, LIMIT_MIME_STRING);
-	mstr_init(&mp->scratch2, LIMIT_MIME_STRING);
 	mime_ctype_init(&mp->ent.ct);
 	mime_cdisp_init(&mp->ent.cd);
 	mp->sink.fn = hash_sink;
 	mp->sink.arg = mp;
-	mime_parser_reset(mp);
 	return mp;
-fail:
-	EVP_MD_CTX_free(mp->md5);
-	EVP_MD_CTX_free(mp->sha256);
-	free(mp);
-	return NULL;
 }
 
-/* Release the parser and everything it owns, its result included. */
-void
-mime_parser_free(struct mime_parser *mp)
+/* Drop what a frame (and the frames below it) hold for one message. */
+static void
+frame_clear(struct mime_parser *mp)
 {
-	if (mp == NULL)
-		return;
-	result_free(&mp->res);
-	while (mp->nlv > 0)
-		level_pop(mp);
-	mstr_fini(&mp->val);
-	mstr_fini(&mp->scratch);
-	mstr_fini(&mp->scratch2);
-	mime_ctype_fini(&mp->ent.ct);
-	mime_cdisp_fini(&mp->ent.cd);
-	mime_conv_fini(&mp->conv);
-	EVP_MD_CTX_free(mp->md5);
-	EVP_MD_CTX_free(mp->sha256);
-	free(mp);
+	for (; mp != NULL; mp = mp->child) {
+		while (mp->nlv > 0)
+			level_pop(mp);
+		mstr_fini(&mp->val);
+		mp->desc = false;
+	}
 }
 
-/*
- * Start a new message: the previous result and all per-message memory are
- * released (the iconv descriptor cache and digest contexts are kept).
- */
-void
-mime_parser_reset(struct mime_parser *mp)
+static void
+frame_free(struct mime_parser *mp)
 {
-	result_free(&mp->res);
-	while (mp->nlv > 0)
-		level_pop(mp);
-	mstr_fini(&mp->val);
+	struct mime_parser *next;
+
+	for (; mp != NULL; mp = next) {
+		next = mp->child;
+		while (mp->nlv > 0)
+			level_pop(mp);
+		mstr_fini(&mp->val);
+		mime_ctype_fini(&mp->ent.ct);
+		mime_cdisp_fini(&mp->ent.cd);
+		EVP_MD_CTX_free(mp->md5);
+		EVP_MD_CTX_free(mp->sha256);
+		mem_free(mp);
+	}
+}
+
+/* Ready for a message: the root's, or one attached (top false). */
+static void
+frame_reset(struct mime_parser *mp)
+{
+	frame_clear(mp);
 	mp->finished = false;
-	mp->top = true;
-	mp->budget = 0;
-	mp->cap_att = 0;
-	mp->cap_from = 0;
-	mp->cap_to = 0;
-	mp->cap_cc = 0;
-	mp->cap_rcv = 0;
+	mp->top = mp->depth == 0;
+	mp->mode = MODE_SKIP;
 	mp->ls = LS_START;
 	mp->cr = false;
 	mp->linelen = 0;
@@ -1263,26 +1403,20 @@ mime_parser_reset(struct mime_parser *mp)
 	mp->enc = ENC_IDENTITY;
 	mp->att = 0;
 	mp->md_ok = false;
+	mp->sniff = false;
+	mp->nsniff = 0;
 	mp->sink.len = 0;
-	mp->conv.opens = 0;
-	mp->res.parts = 1;		/* the message itself */
 	hdr_begin(mp);
 }
 
-/*
- * The next n bytes of the message (as the server received it: after
- * dot-unstuffing or BDAT joining), split anywhere. Never fails: anomalies
- * are counted in the result's events. Ignored after mime_parser_finish().
- */
-void
-mime_parser_push(struct mime_parser *mp, const uint8_t *p, size_t n)
+static void
+frame_push(struct mime_parser *mp, const uint8_t *p, size_t n)
 {
 	struct cur c;
 
 	if (mp->finished || n == 0)
 		return;
 	c = cur_make(p, n);
-	mp->res.bytes += n;
 	while (c.len > 0) {
 		/*
 		 * A body we do not keep, and no multipart open whose delimiter
@@ -1312,9 +1446,122 @@ mime_parser_push(struct mime_parser *mp, const uint8_t *p, size_t n)
 }
 
 /*
+ * The end of a frame's message: a last line without its line end is
+ * taken as it is, open attachments are closed (truncated if cut, or if a
+ * multipart was left open around them) and open multiparts counted as
+ * unclosed.
+ */
+static void
+frame_finish(struct mime_parser *mp, bool cut)
+{
+	int i;
+
+	if (mp->finished)
+		return;
+	if (mp->ls == LS_HOLD) {
+		if ((i = cand_hit(mp)) >= 0) {
+			mp->nhold = 0;
+			mp->linelen = 0;
+			delimiter(mp, (unsigned)i, mp->lv[i].close);
+		} else
+			hold_release(mp);
+	}
+	if (mp->cr) {
+		mp->cr = false;
+		mp->linelen++;
+		deliver(mp, eol_bytes, 1);
+	}
+	if (mp->linelen > LIMIT_MIME_LINE)
+		ev(mp, mp->mode == MODE_HEADER ?
+		    MIME_EV_HEADER_LINE_TOO_LONG : MIME_EV_BODY_LINE_TOO_LONG,
+		    1);
+	if (mp->mode == MODE_HEADER)
+		hdr_complete(mp, false);
+	if (mp->mode == MODE_BODY && mp->pend_eol > 0) {
+		/* No delimiter follows: the line end is content. */
+		body_feed(mp, eol_bytes + 2 - mp->pend_eol, mp->pend_eol);
+		mp->pend_eol = 0;
+	}
+	att_end(mp, cut || mp->nlv > 0);
+	while (mp->nlv > 0) {
+		ev(mp, MIME_EV_UNCLOSED_MULTIPART, 1);
+		level_pop(mp);
+	}
+	mp->mode = MODE_SKIP;
+	mp->finished = true;
+}
+
+/* ---- public -------------------------------------------------------------- */
+
+/*
+ * A parser ready for a message, or NULL (ENOMEM). The caller owns it and
+ * frees it with mime_parser_free().
+ */
+struct mime_parser *
+mime_parser_new(void)
+{
+	struct mime_parser *mp;
+
+	if ((mp = frame_new(NULL, 0)) == NULL)
+		return NULL;
+	mime_parser_reset(mp);
+	return mp;
+}
+
+/* Release the parser and everything it owns, its result included. */
+void
+mime_parser_free(struct mime_parser *mp)
+{
+	if (mp == NULL)
+		return;
+	result_free(&mp->res);
+	mstr_fini(&mp->scratch);
+	mstr_fini(&mp->scratch2);
+	mime_conv_fini(&mp->conv);
+	frame_free(mp);
+}
+
+/*
+ * Start a new message: the previous result and all per-message memory are
+ * released (the iconv descriptor cache, digest contexts and the frames for
+ * attached messages are kept).
+ */
+void
+mime_parser_reset(struct mime_parser *mp)
+{
+	result_free(&mp->res);
+	frame_reset(mp);
+	mp->nlv_all = 0;
+	mp->budget = 0;
+	mp->cap_att = 0;
+	mp->cap_from = 0;
+	mp->cap_to = 0;
+	mp->cap_cc = 0;
+	mp->cap_rcv = 0;
+	mp->conv.opens = 0;
+	mp->res.parts = 1;		/* the message itself */
+}
+
+/*
+ * The next n bytes of the message (as the server received it: after
+ * dot-unstuffing or BDAT joining), split anywhere. Never fails: anomalies
+ * are counted in the result's events. Ignored after mime_parser_finish().
+ */
+void
+mime_parser_push(struct mime_parser *mp, const uint8_t *p, size_t n)
+{
+	if (mp->finished || n == 0)
+		return;
+	mp->res.bytes += n;
+	frame_push(mp, p, n);
+}
+
+/*
  * len bytes of the message are missing. The attachment being read is
- * closed as truncated with what was seen, a header field being read is
- * dropped, and parsing resumes at the next line (a delimiter, for bodies).
+ * closed as truncated with what was seen (an attached message being read
+ * is ended there, its own attachment truncated too), a header field being
+ * read is dropped, and parsing resumes at the next line (a delimiter, for
+ * bodies).
  */
 void
 mime_parser_gap(struct mime_parser *mp, uint64_t len)
@@ -1343,49 +1590,11 @@ mime_parser_gap(struct mime_parser *mp, uint64_t len)
 	mp->pend_eol = 0;
 }
 
-/*
- * The end of the message: a last line without its line end is taken as
- * it is, open attachments are closed (truncated if a multipart was left
- * open around them) and open multiparts counted as unclosed.
- */
+/* The end of the message (see frame_finish). */
 void
 mime_parser_finish(struct mime_parser *mp)
 {
-	int i;
-
-	if (mp->finished)
-		return;
-	if (mp->ls == LS_HOLD) {
-		if ((i = cand_hit(mp)) >= 0) {
-			mp->nhold = 0;
-			mp->linelen = 0;
-			delimiter(mp, (unsigned)i, mp->lv[i].close);
-		} else
-			hold_release(mp);
-	}
-	if (mp->cr) {
-		mp->cr = false;
-		mp->linelen++;
-		deliver(mp, eol_bytes, 1);
-	}
-	if (mp->linelen > LIMIT_MIME_LINE)
-		mime_event_add(mp->res.events, mp->mode == MODE_HEADER ?
-		    MIME_EV_HEADER_LINE_TOO_LONG : MIME_EV_BODY_LINE_TOO_LONG,
-		    1);
-	if (mp->mode == MODE_HEADER)
-		hdr_complete(mp, false);
-	if (mp->mode == MODE_BODY && mp->pend_eol > 0) {
-		/* No delimiter follows: the line end is content. */
-		body_feed(mp, eol_bytes + 2 - mp->pend_eol, mp->pend_eol);
-		mp->pend_eol = 0;
-	}
-	att_end(mp, mp->nlv > 0);
-	while (mp->nlv > 0) {
-		mime_event_add(mp->res.events, MIME_EV_UNCLOSED_MULTIPART, 1);
-		level_pop(mp);
-	}
-	mp->mode = MODE_SKIP;
-	mp->finished = true;
+	frame_finish(mp, false);
 }
 
 /* The result so far; valid until the next reset or free. */

@@ -11,6 +11,7 @@
 
 #include "common/ascii.h"
 #include "common/cur.h"
+#include "common/mem.h"
 #include "common/utf8.h"
 #include "mime_int.h"
 
@@ -52,7 +53,7 @@ mstr_init(struct mstr *s, size_t max)
 void
 mstr_fini(struct mstr *s)
 {
-	free(s->p);
+	mem_free(s->p);
 	mstr_init(s, s->max);
 }
 
@@ -91,7 +92,7 @@ mstr_add(struct mstr *s, const void *p, size_t n)
 			ncap *= 2;
 		if (ncap > s->max + 1)
 			ncap = s->max + 1;
-		if ((np = realloc(s->p, ncap)) == NULL) {
+		if ((np = mem_realloc(s->p, ncap)) == NULL) {
 			s->trunc = true;
 			s->oom = true;
 			return false;

@@ -59,6 +59,9 @@ attachments(struct dbuf *b, const struct mime_result *m)
 		json_u64(b, a->size);
 		dbuf_addlit(b, ",\"sha256\":");
 		json_hex(b, a->sha256, sizeof(a->sha256));
+		/* Attached messages around it: 0 for the message's own. */
+		dbuf_addlit(b, ",\"depth\":");
+		json_u64(b, a->depth);
 		if (a->truncated)
 			dbuf_addlit(b, ",\"truncated\":true");
 		dbuf_addc(b, '}');

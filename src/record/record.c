@@ -17,7 +17,6 @@
 #include "common/json.h"
 #include "record.h"
 
-#define TX_MAX		8	/* transactions in flight at once */
 #define SEQMAP		LIMIT_SMTP_PENDING
 
 struct tx {
@@ -90,7 +89,7 @@ struct record_session {
 	uint32_t		 alias_from;	/* a merged transaction's id */
 	uint32_t		 alias_to;
 
-	struct tx		*tx[TX_MAX];	/* FIFO, oldest first */
+	struct tx		*tx[LIMIT_RECORD_TX];	/* FIFO, oldest first */
 	unsigned		 ntx;
 	uint32_t		 next_tx_id;
 	unsigned		 depth;
@@ -362,12 +361,26 @@ emit(struct record_session *rs, struct tx *t)
 	rs->ops.on_record(rs->arg, &r);
 }
 
+/* Hand the oldest transaction over, settled or not, and forget it. */
+static void
+emit_oldest(struct record_session *rs)
+{
+	struct tx *t = rs->tx[0];
+
+	emit(rs, t);
+	if (t->final_code != 0)
+		rs->msgs_answered++;
+	tx_release(rs, t);
+	memmove(rs->tx, rs->tx + 1, (rs->ntx - 1) * sizeof(rs->tx[0]));
+	rs->ntx--;
+}
+
 /*
  * Hand over, in order, the transactions that are settled. One whose
  * replies are still to come waits for them even while the server has
  * said nothing yet: a client may send its whole conversation before the
  * greeting, and the replies come after it (RFC 5321 §3.1). Only the end
- * of the connection (all) or TX_MAX settles it without them.
+ * of the connection (all) or LIMIT_RECORD_TX settles one without them.
  */
 static void
 flush_ready(struct record_session *rs, bool all)
@@ -378,12 +391,7 @@ flush_ready(struct record_session *rs, bool all)
 		t = rs->tx[0];
 		if (!all && !(t->closed && !t->superseded && t->pending == 0))
 			break;
-		emit(rs, t);
-		if (t->final_code != 0)
-			rs->msgs_answered++;
-		tx_release(rs, t);
-		memmove(rs->tx, rs->tx + 1, (rs->ntx - 1) * sizeof(rs->tx[0]));
-		rs->ntx--;
+		emit_oldest(rs);
 	}
 }
 
@@ -403,10 +411,16 @@ tx_new(struct record_session *rs, const struct smtp_cmd *c)
 {
 	struct tx *t;
 
-	if (rs->ntx == TX_MAX) {
-		/* Far more in flight than pipelining allows: settle one. */
+	if (rs->ntx == LIMIT_RECORD_TX) {
+		/*
+		 * More in flight than we hold (limits.h): the oldest is
+		 * written as it stands, counted; the others keep waiting
+		 * for their replies.
+		 */
 		rs->tx[0]->closed = true;
-		flush_ready(rs, true);
+		rs->tx[0]->events[SMTP_EV_PENDING_OVERFLOW]++;
+		emit_oldest(rs);
+		flush_ready(rs, false);
 	}
 	if ((t = mem_calloc(1, sizeof(*t))) == NULL)
 		return NULL;

@@ -38,6 +38,7 @@ struct bmsg {
 	size_t		 sess;
 	struct sql_val	 v[MSG_NCOLS - 1];	/* without session_id */
 	struct cur	 rest;			/* recipients, attachments */
+	unsigned	 att_n;			/* values per attachment */
 	int64_t		 id;			/* -1: not new */
 	size_t		 next;			/* same key, SIZE_MAX: none */
 };
@@ -257,7 +258,8 @@ parse(struct bulk *b, const uint8_t *p, size_t len)
 			b->malformed++;
 			continue;
 		}
-		if ((kind != UNIT_MESSAGE && kind != UNIT_SESSION) ||
+		if ((kind != UNIT_MESSAGE && kind != UNIT_MESSAGE_V2 &&
+		    kind != UNIT_SESSION) ||
 		    unit_get(&u, key, SESSION_KEY_N) == -1 || key[0].null ||
 		    key[0].n >= LIMIT_STORE_UID) {
 			b->malformed++;
@@ -279,6 +281,7 @@ parse(struct bulk *b, const uint8_t *p, size_t len)
 			continue;
 		}
 		b->msg[b->nmsg].rest = u;
+		b->msg[b->nmsg].att_n = unit_att_n(kind);
 		b->msg[b->nmsg].id = -1;
 		b->msg[b->nmsg].next = NONE;
 		b->nmsg++;
@@ -426,7 +429,7 @@ write_messages(struct bulk *b)
 static int
 write_parts(struct bulk *b, int pass)
 {
-	struct sql_val v[1 + RCPT_N], cnt;
+	struct sql_val v[1 + (RCPT_N > ATT_N ? RCPT_N : ATT_N)], cnt;
 	struct cur *c;
 	size_t i;
 	int64_t k;
@@ -442,12 +445,14 @@ write_parts(struct bulk *b, int pass)
 		}
 		v[0] = sql_int(b->msg[i].id);
 		for (k = 0; k < cnt.i; k++) {
-			if (unit_get(c, &v[1], pass == 0 ? RCPT_N : ATT_N) ==
-			    -1) {
+			if (unit_get(c, &v[1], pass == 0 ? RCPT_N :
+			    b->msg[i].att_n) == -1) {
 				b->malformed++;
 				b->msg[i].id = -1;
 				break;
 			}
+			if (pass == 1 && b->msg[i].att_n < ATT_N)
+				v[ATT_N] = sql_int(0);	/* depth: schema 2 */
 			if (row_add(b, v, 1 + (pass == 0 ? RCPT_N : ATT_N)) ==
 			    -1)
 				return -1;
@@ -459,8 +464,8 @@ write_parts(struct bulk *b, int pass)
 	    flush_rows(b, "INSERT INTO recipients (message_id, addr, addr_key,"
 	    " code, enhanced, accepted)", 1 + RCPT_N, "", "", NULL) :
 	    flush_rows(b, "INSERT INTO attachments (message_id, filename,"
-	    " content_type, size, sha256, truncated)", 1 + ATT_N, "", "",
-	    NULL);
+	    " content_type, size, sha256, truncated, depth)", 1 + ATT_N,
+	    "", "", NULL);
 }
 
 int

@@ -109,6 +109,10 @@
 	KEY_##D("mail_from_key") ")",					\
 	"CREATE INDEX recipients_addr_key ON recipients("		\
 	KEY_##D("addr_key") ")", NULL },				\
+	{ /* 2 -> 3: attachments inside attached messages, and their	\
+	   * depth; rows made before are all the message's own: 0 */	\
+	"ALTER TABLE attachments ADD depth INTEGER NOT NULL DEFAULT 0",	\
+	NULL },								\
 }
 
 #define MIGRATION_MAXSTMT	24
@@ -184,8 +188,8 @@ enum stmt_id {
 	[ST_RCPT] = INS_##D("recipients", "message_id, addr, addr_key,"	\
 	    " code, enhanced, accepted", "?, ?, ?, ?, ?, ?"),		\
 	[ST_ATTACHMENT] = INS_##D("attachments", "message_id, filename,"	\
-	    " content_type, size, sha256, truncated",			\
-	    "?, ?, ?, ?, ?, ?"),					\
+	    " content_type, size, sha256, truncated, depth",		\
+	    "?, ?, ?, ?, ?, ?, ?"),					\
 }
 
 static const char *const statements[3][ST_MAX] = {
@@ -503,8 +507,8 @@ apply(struct store *s, const uint8_t *p, size_t n)
 	uint8_t kind = cur_u8(&c);
 	int64_t sid, mid, changed, count, i;
 
-	if (c.err || (kind != UNIT_MESSAGE && kind != UNIT_SESSION) ||
-	    unit_get(&c, v, SESSION_KEY_N) == -1) {
+	if (c.err || (kind != UNIT_MESSAGE && kind != UNIT_MESSAGE_V2 &&
+	    kind != UNIT_SESSION) || unit_get(&c, v, SESSION_KEY_N) == -1) {
 		log_warnx("%s: a malformed unit: skipped", s->name);
 		s->st.lost++;
 		return 0;
@@ -540,8 +544,10 @@ apply(struct store *s, const uint8_t *p, size_t n)
 	if (unit_get(&c, v + 1, 1) == -1 || v[1].type != SQL_INT)
 		goto bad;
 	for (count = v[1].i, i = 0; i < count; i++) {
-		if (unit_get(&c, v + 1, ATT_N) == -1)
+		if (unit_get(&c, v + 1, unit_att_n(kind)) == -1)
 			goto bad;
+		if (kind == UNIT_MESSAGE_V2)
+			v[ATT_N] = sql_int(0);	/* depth */
 		if (run(s, ST_ATTACHMENT, v, 1 + ATT_N, &changed) == -1)
 			return -1;
 	}

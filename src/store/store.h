@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "record/record.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 struct store_config {
 	const char	*sensor;	/* this sensor's name */

@@ -177,6 +177,7 @@ unit_message(struct dbuf *b, struct dbuf *tmp, const struct record *r)
 		u_i64(b, (int64_t)a->size);
 		u_str(b, SQL_TEXT, hex);
 		u_i64(b, a->truncated);
+		u_i64(b, a->depth);
 	}
 }
 

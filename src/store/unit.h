@@ -8,8 +8,10 @@
  * if NULL) and an 8-byte integer or a 4-byte length and the bytes, all
  * little-endian. A MESSAGE unit: the session key (7), the message (22,
  * without session_id), the number of recipients and theirs (5 each), the
- * number of attachments and theirs (5 each). A SESSION unit: the session
- * key and the end-of-session columns (12).
+ * number of attachments and theirs (6 each). A SESSION unit: the session
+ * key and the end-of-session columns (12). A MESSAGE_V2 unit, in a spool
+ * written before schema 3, is a MESSAGE unit whose attachments have no
+ * depth (5 each): read as depth 0, which they all were.
  */
 #ifndef SMTPSNIFF_UNIT_H
 #define SMTPSNIFF_UNIT_H
@@ -22,7 +24,11 @@
 #include "sql.h"
 #include "store.h"
 
-enum unit_kind { UNIT_MESSAGE = 'M', UNIT_SESSION = 'S' };
+enum unit_kind {
+	UNIT_MESSAGE = 'N',
+	UNIT_MESSAGE_V2 = 'M',
+	UNIT_SESSION = 'S'
+};
 
 #define TAG_NULL	0x80
 
@@ -30,7 +36,14 @@ enum unit_kind { UNIT_MESSAGE = 'M', UNIT_SESSION = 'S' };
 #define SESSION_KEY_N	7	/* uid .. ts_first */
 #define SESSION_END_N	12	/* ts_last .. anomalies */
 #define RCPT_N		5	/* addr, addr_key, code, enhanced, accepted */
-#define ATT_N		5	/* filename, content_type, size, sha256, ... */
+#define ATT_N		6	/* filename, content_type, size, sha256, ... */
+
+/* Values per attachment in a message unit of this kind. */
+static inline unsigned
+unit_att_n(int kind)
+{
+	return kind == UNIT_MESSAGE_V2 ? ATT_N - 1 : ATT_N;
+}
 
 /* Encode into b (reset first); tmp is scratch. Check dbuf_status(b). */
 void	unit_message(struct dbuf *b, struct dbuf *tmp, const struct record *);

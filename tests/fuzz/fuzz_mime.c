@@ -72,6 +72,21 @@ check_list(const struct mime_addr_list *l)
 	}
 }
 
+/* The nearest attachment before i one level up is an attached message. */
+static bool
+container_before(const struct mime_result *r, size_t i)
+{
+	size_t j = i;
+
+	while (j-- > 0)
+		if (r->att[j].depth + 1 == r->att[i].depth)
+			return strcmp(r->att[j].content_type,
+			    "message/rfc822") == 0 ||
+			    strcmp(r->att[j].content_type,
+			    "message/global") == 0;
+	return false;
+}
+
 static void
 check_result(const struct mime_result *r, uint64_t pushed)
 {
@@ -105,7 +120,18 @@ check_result(const struct mime_result *r, uint64_t pushed)
 		check(strchr(r->att[i].content_type, '/') != NULL);
 		check_str(r->att[i].content_type, LIMIT_MIME_TYPE);
 		check_str(r->att[i].filename, LIMIT_MIME_FILENAME);
-		check(r->att[i].depth <= LIMIT_MIME_DEPTH);
+		check(r->att[i].depth <= LIMIT_MIME_NESTING);
+		/*
+		 * What an attached message carries follows it: one level
+		 * down at most, and the nearest attachment one level up is
+		 * a message.
+		 */
+		if (i == 0)
+			check(r->att[i].depth == 0);
+		else
+			check(r->att[i].depth <= r->att[i - 1].depth + 1);
+		if (r->att[i].depth > 0)
+			check(container_before(r, i));
 		/* QP turns a bare LF into CRLF: at most twice the input. */
 		check(r->att[i].size <= 2 * r->bytes);
 	}

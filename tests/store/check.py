@@ -11,6 +11,8 @@ usage: check.py SMTPSNIFF
   by session and trans_depth), and leaves the schema as it is; a database
   with a newer schema version is refused with a clear error; version 1,
   with rows (schema_v1.sql), is migrated and its rows get search keys;
+  version 2 as main at d9ac6d7 wrote it (data/schema_v2.db) is migrated
+  and its attachments get depth 0, the new ones their depth;
 - pseudonymise_key_file: no address as seen reaches any output, and query
   with the same configuration finds records by their real addresses;
 - `query messages` finds by sender, recipient, time, subject substring,
@@ -31,6 +33,55 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from harness import check, run, summary  # noqa: E402
+
+
+def migrated_v2(binary, tmp):
+    """Version 2 as main at d9ac6d7 made it (forwarded-message and
+    attachments read with --sensor main-d9ac6d7): migrated to 3, the old
+    attachment rows kept with depth 0, new rows with their depth."""
+    v2 = os.path.join(tmp, "v2.db")
+    with open(os.path.join(HERE, "data", "schema_v2.db"), "rb") as f:
+        data = f.read()
+    with open(v2, "wb") as f:
+        f.write(data)
+    con = sqlite3.connect(v2)
+    old = con.execute("SELECT id, message_id, filename, size, sha256 FROM "
+                      "attachments ORDER BY id").fetchall()
+    check("version 2 file as main made it", con.execute(
+        "SELECT max(version) FROM schema_version").fetchone()[0] == 2 and
+        len(old) == 5 and "depth" not in [
+            c[1] for c in con.execute("PRAGMA table_info(attachments)")])
+    con.close()
+    out = run([binary, "query", "--db", v2, "messages"])
+    check("query on version 2 asks for a migration",
+          out.returncode == 2 and b"brings it up to date" in out.stderr,
+          out.stderr.decode())
+    fwd = os.path.join(ROOT, "tests", "pcap", "own", "forwarded-message",
+                       "input.pcap")
+    out = run([binary, "read", "-q", "--sensor", "v3", "-o",
+               "sqlite:" + v2, "-o", "json:-", fwd])
+    rec = json.loads(out.stdout.decode().splitlines()[0])
+    con = sqlite3.connect(v2)
+    check("version 2 migrated", out.returncode == 0 and con.execute(
+        "SELECT max(version) FROM schema_version").fetchone()[0] == 3,
+        out.stderr.decode())
+    rows = con.execute("SELECT id, message_id, filename, size, sha256, depth"
+                       " FROM attachments ORDER BY id").fetchall()
+    check("version 2 attachment rows kept, depth 0",
+          [r[:5] for r in rows[:len(old)]] == old and
+          all(r[5] == 0 for r in rows[:len(old)]), str(rows))
+    check("new rows with their depth",
+          [(r[2].decode() if isinstance(r[2], bytes) else r[2], r[5])
+           for r in rows[len(old):]] ==
+          [(a["filename"], a["depth"]) for a in rec["attachments"]] and
+          [a["depth"] for a in rec["attachments"]] == [0, 1, 0],
+          str(rows[len(old):]))
+    con.close()
+    out = run([binary, "query", "--db", v2, "attachments", "--format",
+               "json"])
+    check("query attachments on the migrated database",
+          out.returncode == 0 and b"numbers.xlsx" in out.stdout,
+          out.stderr.decode())
 
 
 def pseudonymised(binary, caps, tmp):
@@ -124,10 +175,12 @@ def main():
                              "message_id = ? ORDER BY id", (mid,)).fetchall()
             check("recipients", [(dec(a), c) for a, c in rc] ==
                   [(x["addr"], x["code"]) for x in r["rcpt"]])
-            at = con.execute("SELECT filename, size, sha256 FROM attachments "
-                             "WHERE message_id = ? ORDER BY id", (mid,)).fetchall()
-            check("attachments", [(dec(f), s, dec(h)) for f, s, h in at] ==
-                  [(a["filename"], a["size"], a["sha256"])
+            at = con.execute("SELECT filename, size, sha256, depth FROM "
+                             "attachments WHERE message_id = ? ORDER BY id",
+                             (mid,)).fetchall()
+            check("attachments", [(dec(f), s, dec(h), d)
+                                  for f, s, h, d in at] ==
+                  [(a["filename"], a["size"], a["sha256"], a["depth"])
                    for a in r["attachments"]])
         uids = {r["session"] for r in recs}
         srows = dict(con.execute("SELECT uid, transactions FROM sessions"))
@@ -145,8 +198,8 @@ def main():
         check("read into an existing database", out.returncode == 0,
               out.stderr.decode())
         con = sqlite3.connect(db)
-        check("schema version 2", con.execute(
-            "SELECT max(version) FROM schema_version").fetchone()[0] == 2)
+        check("schema version 3", con.execute(
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 3)
         check("nothing stored twice", con.execute(
             "SELECT count(*) FROM messages").fetchone()[0] == distinct)
         con.close()
@@ -201,6 +254,12 @@ def main():
         check("attachments report by hash", rc == 0 and len(rows) == 1 and
               rows[0]["filenames"] == r0["attachments"][0]["filename"] and
               rows[0]["hosts"] >= 1)
+        inner = [(a["sha256"], a["depth"]) for r in recs
+                 for a in r["attachments"] if a["depth"] == 2]
+        rc, rows = qj("attachments", "--attachment-sha256", inner[0][0])
+        check("attachments report: the depth it was found at",
+              rc == 0 and len(rows) == 1 and rows[0]["depth"] == 2,
+              str(rows))
         rc, rows = qj("servers")
         servers = {(r["server"]["ip"], r["server"]["port"]) for r in recs}
         check("servers report: every server seen", rc == 0 and
@@ -242,7 +301,7 @@ def main():
         out = run([binary, "read", "-q", "-o", "sqlite:" + older, caps[0]])
         con = sqlite3.connect(older)
         check("empty schema made", out.returncode == 0 and con.execute(
-            "SELECT max(version) FROM schema_version").fetchone()[0] == 2 and
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 3 and
             con.execute("SELECT count(*) FROM messages").fetchone()[0] > 0)
         con.close()
         # Version 1 as smtpsniff 0.1 made it, with rows: migrated, and
@@ -259,7 +318,7 @@ def main():
         out = run([binary, "read", "-q", "-o", "sqlite:" + v1, caps[0]])
         con = sqlite3.connect(v1)
         check("version 1 migrated", out.returncode == 0 and con.execute(
-            "SELECT max(version) FROM schema_version").fetchone()[0] == 2,
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 3,
             out.stderr.decode())
         check("version 1 rows keyed", con.execute(
             "SELECT mail_from_key FROM messages WHERE id = 1").fetchone() ==
@@ -276,6 +335,7 @@ def main():
         check("version 1 rows found by address", out.returncode == 0 and
               len(rows) == 1 and rows[0]["client"] == "192.0.2.7:40000",
               out.stdout.decode() + out.stderr.decode())
+        migrated_v2(binary, tmp)
         pseudonymised(binary, caps, tmp)
     sys.exit(summary())
 

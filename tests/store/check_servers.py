@@ -245,6 +245,66 @@ def across_runs(binary, srv, volume, expect, tmp):
           got == expect, f"{got} != {expect}")
 
 
+def unit_values(u, off, n):
+    """Offsets after each of n values of a unit (tests/store: unit.h)."""
+    ends = []
+    for _ in range(n):
+        tag = u[off]
+        off += 1
+        if not tag & 0x80:
+            off += 8 if tag == 0 else 4 + int.from_bytes(u[off:off + 4],
+                                                          "little")
+        ends.append(off)
+    return ends
+
+
+def as_schema_2(unit):
+    """A schema 3 MESSAGE unit ('N') as smtpsniff wrote it before ('M'):
+    attachments without their depth."""
+    if unit[:1] != b"N":
+        return unit
+    off = unit_values(unit, 1, 7 + 22)[-1]
+    nr = int.from_bytes(unit[off + 1:off + 9], "little")
+    off = unit_values(unit, off, 1 + 5 * nr)[-1]
+    na = int.from_bytes(unit[off + 1:off + 9], "little")
+    out, off = bytearray(b"M" + unit[1:off + 9]), off + 9
+    for _ in range(na):
+        ends = unit_values(unit, off, 6)
+        out += unit[off:ends[4]]
+        off = ends[5]
+    return bytes(out + unit[off:])
+
+
+def old_spool(binary, srv, cap, tmp):
+    """A spool written before schema 3 is replayed: depth 0."""
+    spool = os.path.join(tmp, f"spool3-{srv.kind}")
+    os.makedirs(spool, exist_ok=True)
+    srv.sql("DELETE FROM attachments")
+    srv.kill()
+    run([binary, "read", "-q", "--sensor", "old", "--spool-dir", spool,
+         "-o", srv.url, cap])
+    path = glob.glob(os.path.join(spool, "*.spool"))[0]
+    data, units, off = open(path, "rb").read(), [], 0
+    while off < len(data):
+        n = int.from_bytes(data[off:off + 4], "little")
+        units.append(data[off + 4:off + 4 + n])
+        off += 8 + n
+    old = [as_schema_2(u) for u in units]
+    with open(path, "wb") as f:
+        for u in old:
+            f.write(len(u).to_bytes(4, "little") + u +
+                    len(u).to_bytes(4, "little"))
+    srv.start()
+    r = run([binary, "read", "-q", "--spool-dir", spool, "-o", srv.url,
+             os.path.join(tmp, "empty.pcap")])
+    got = srv.sql("SELECT count(*), COALESCE(sum(depth), 0) FROM "
+                  "attachments")
+    check(f"spool {srv.kind}: schema 2 units replayed, depth 0",
+          r.returncode == 0 and any(u[:1] == b"M" for u in old) and
+          got[0][0] != "0" and got[0][1] == "0",
+          f"{r.stderr.decode()} {got}")
+
+
 def passwords(binary, srv, cap, tmp):
     """A MariaDB user with a password: from the environment, from the
     configuration file, never printed; a wrong one is an error at start
@@ -461,6 +521,35 @@ def main():
                 got = [[v or "" for v in row] for row in got]
                 check(f"{s.kind}: bytes as they were seen", got == want,
                       f"{got[:2]} != {want[:2]}")
+            # Attachment depths (schema 3), the same as SQLite's.
+            con = sqlite3.connect(lite)
+            want = [[str(v) for v in row] for row in con.execute(
+                "SELECT a.sha256, a.depth FROM attachments a JOIN messages"
+                " m ON m.id = a.message_id ORDER BY m.ts, a.id")]
+            con.close()
+            check("an attachment inside an attached message",
+                  ["1"] in [w[1:] for w in want])
+            for s in servers:
+                got = s.sql("SELECT a.sha256, a.depth FROM attachments a "
+                            "JOIN messages m ON m.id = a.message_id "
+                            "ORDER BY m.ts, a.id")
+                check(f"{s.kind}: attachment depths", got == want,
+                      f"{got[:3]} != {want[:3]}")
+            # Back to schema 2 (the column dropped), then migrated again:
+            # old rows get depth 0.
+            for s in servers:
+                s.sql("ALTER TABLE attachments DROP COLUMN depth")
+                s.sql("DELETE FROM schema_version WHERE version = 3")
+            r = run([binary, "read", "-q", "--sensor", "s1"] +
+                    [a for s in servers for a in ("-o", s.url)] + [caps[0]])
+            check("servers at schema 2 migrated", r.returncode == 0,
+                  r.stderr.decode())
+            for s in servers:
+                v = s.sql("SELECT max(version) FROM schema_version")
+                d = s.sql("SELECT count(*), sum(depth) FROM attachments")
+                check(f"{s.kind}: 2 -> 3", v == [["3"]] and
+                      d[0][0] == str(len(want)) and d[0][1] == "0",
+                      f"{v} {d}")
             # Again: nothing twice.
             for cap in caps[:3] + [hostile]:
                 run([binary, "read", "-q", "--sensor", "s1"] + outs + [cap])
@@ -480,6 +569,9 @@ def main():
                 s.sql("DROP TABLE messages, recipients, attachments, "
                       "sessions, sensors, alerts, schema_version")
                 across_runs(binary, s, volume, vexpect, tmp)
+                old_spool(binary, s, os.path.join(
+                    ROOT, "tests/pcap/own/forwarded-message/input.pcap"),
+                    tmp)
         finally:
             for s in servers:
                 s.stop()

@@ -17,6 +17,7 @@
 
 #include "common/dbuf.h"
 #include "common/limits.h"
+#include "common/mem.h"
 #include "mime/mime.h"
 
 /* ---- feeding ------------------------------------------------------------- */
@@ -726,7 +727,7 @@ test_domain_literal_and_quoted_local_part(void **state)
 /* ---- multipart structure ------------------------------------------------- */
 
 static void
-test_nested_multipart_attachments_have_depths(void **state)
+test_nested_multiparts_leave_depth_zero(void **state)
 {
 	const struct mime_result *r = parse(
 	    "Content-Type: multipart/mixed; boundary=\"outer\"\r\n"
@@ -756,13 +757,14 @@ test_nested_multipart_attachments_have_depths(void **state)
 	assert_string_equal(r->att[0].filename, "deep.bin");
 	assert_string_equal(r->att[0].content_type,
 	    "application/octet-stream");
-	assert_int_equal(r->att[0].depth, 2);
+	/* depth counts attached messages, not multiparts. */
+	assert_int_equal(r->att[0].depth, 0);
 	assert_int_equal(r->att[0].size, 5);
 	assert_hex(r->att[0].sha256, 32, SHA_HELLO);
 	assert_hex(r->att[0].md5, 16, MD5_HELLO);
 	assert_string_equal(r->att[1].filename, "top.txt");
 	assert_string_equal(r->att[1].content_type, "text/plain");
-	assert_int_equal(r->att[1].depth, 1);
+	assert_int_equal(r->att[1].depth, 0);
 	assert_hex(r->att[1].sha256, 32, SHA_HELLO);
 	assert_false(r->att[1].truncated);
 	assert_int_equal(EV(r, UNCLOSED_MULTIPART), 0);
@@ -1172,25 +1174,300 @@ test_message_rfc822_hashed_whole_headers_not_overriding(void **state)
 	assert_string_equal(r->h.from, "outer@x");
 	assert_string_equal(r->h.subject, "outer");
 	assert_int_equal(r->h.to.n, 0);
-	assert_int_equal(r->natt, 1);
+	assert_int_equal(r->natt, 2);
 	assert_string_equal(r->att[0].content_type, "message/rfc822");
 	assert_int_equal(r->att[0].size, 154);
-	assert_int_equal(r->att[0].depth, 1);
+	assert_int_equal(r->att[0].depth, 0);
+	/* Descended into: its attachment follows it, one level down. */
+	assert_string_equal(r->att[1].filename, "inner.exe");
+	assert_int_equal(r->att[1].depth, 1);
+	assert_int_equal(r->att[1].size, 2);
 }
 
 static void
 test_encoded_message_rfc822_taken_as_is(void **state)
 {
-	/* RFC 2046 §5.2.1: no encoding but 7bit/8bit/binary. */
+	/*
+	 * RFC 2046 §5.2.1: no encoding but 7bit/8bit/binary. A body that
+	 * starts with a header field is a message as written: the label is
+	 * ignored (the smtp-mime-encap-8649 evasion).
+	 */
+	const char *inner = "Subject: x\r\n"
+	    "Content-Disposition: attachment; filename=a\r\n\r\nhello";
+	struct dbuf m;
+	const struct mime_result *r;
+
+	dbuf_init(&m, 1u << 20);
+	dbuf_adds(&m, "Content-Type: message/rfc822\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n");
+	dbuf_adds(&m, inner);
+	r = parse_n(m.p, m.len);
+	dbuf_fini(&m);
+	assert_int_equal(r->natt, 2);
+	assert_int_equal(r->att[0].depth, 0);
+	assert_int_equal(r->att[0].size, strlen(inner));
+	assert_string_equal(r->att[1].filename, "a");
+	assert_int_equal(r->att[1].depth, 1);
+	assert_hex(r->att[1].sha256, 32, SHA_HELLO);
+	assert_int_equal(EV(r, BAD_TRANSFER_ENCODING), 1);
+	assert_int_equal(EV(r, BAD_BASE64), 0);
+}
+
+/* ---- attached messages (RFC 2046 §5.2.1) --------------------------------- */
+
+#define FWD_INNER \
+	"From: inner@x\r\nSubject: inner\r\nTo: t@x\r\n" \
+	"Received: from inner\r\nMessage-ID: <inner@x>\r\n" \
+	"Content-Type: multipart/mixed; boundary=c\r\n\r\n" \
+	"--c\r\n" \
+	"Content-Type: application/octet-stream; name=inner.exe\r\n" \
+	"Content-Transfer-Encoding: base64\r\n\r\n" \
+	"aGVsbG8=\r\n" \
+	"--c--"
+
+static void
+test_forwarded_message_inner_attachments_follow_container(void **state)
+{
 	const struct mime_result *r = parse(
+	    "From: outer@x\r\nSubject: outer\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\n"
+	    "Content-Type: text/plain\r\n\r\n"
+	    "see attached\r\n"
+	    "--b\r\n"
+	    "Content-Type: message/rfc822\r\n"
+	    "Content-Disposition: attachment; filename=fwd.eml\r\n\r\n"
+	    FWD_INNER "\r\n"
+	    "--b\r\n"
+	    "Content-Disposition: attachment; filename=after.txt\r\n\r\n"
+	    "hello\r\n"
+	    "--b--\r\n");
+
+	assert_int_equal(r->natt, 3);
+	/* The container, whole, as before. */
+	assert_string_equal(r->att[0].filename, "fwd.eml");
+	assert_string_equal(r->att[0].content_type, "message/rfc822");
+	assert_int_equal(r->att[0].size, strlen(FWD_INNER));
+	assert_int_equal(r->att[0].depth, 0);
+	assert_false(r->att[0].truncated);
+	/* What it carries, after it, one level down. */
+	assert_string_equal(r->att[1].filename, "inner.exe");
+	assert_string_equal(r->att[1].content_type,
+	    "application/octet-stream");
+	assert_int_equal(r->att[1].depth, 1);
+	assert_int_equal(r->att[1].size, 5);
+	assert_hex(r->att[1].sha256, 32, SHA_HELLO);
+	assert_hex(r->att[1].md5, 16, MD5_HELLO);
+	assert_false(r->att[1].truncated);
+	/* The message's own, after the container's contents. */
+	assert_string_equal(r->att[2].filename, "after.txt");
+	assert_int_equal(r->att[2].depth, 0);
+	assert_hex(r->att[2].sha256, 32, SHA_HELLO);
+	/* The inner header block never reaches header.* */
+	assert_string_equal(r->h.from, "outer@x");
+	assert_string_equal(r->h.subject, "outer");
+	assert_int_equal(r->h.to.n, 0);
+	assert_int_equal(r->h.received.n, 0);
+	assert_null(r->h.message_id);
+	assert_string_equal(r->h.content_type, "multipart/mixed");
+	/* message, 3 parts, the attached message and its one part */
+	assert_int_equal(r->parts, 6);
+	assert_int_equal(EV(r, UNCLOSED_MULTIPART), 0);
+	assert_int_equal(EV(r, NESTING_EXCEEDED), 0);
+}
+
+static void
+test_parser_memory_is_charged_to_the_budget(void **state)
+{
+	static const char msg[] = "Content-Type: message/rfc822\r\n\r\n"
+	    "Content-Type: message/rfc822\r\n\r\n"
+	    "Content-Disposition: attachment; filename=a\r\n\r\nhello";
+	struct mem_stats a, b, c;
+	struct mime_parser *mp;
+
+	mem_get_stats(&a);
+	assert_non_null(mp = mime_parser_new());
+	mime_parser_push(mp, (const uint8_t *)msg, sizeof(msg) - 1);
+	mime_parser_finish(mp);
+	assert_int_equal(mime_parser_result(mp)->natt, 3);
+	mem_get_stats(&b);
+	/* Three frames (each with its 8 KiB staging buffer), all counted. */
+	assert_true(b.layer_used[MEM_SESSIONS] >=
+	    a.layer_used[MEM_SESSIONS] + 3 * 8192);
+	mime_parser_free(mp);
+	mem_get_stats(&c);
+	assert_int_equal(c.layer_used[MEM_SESSIONS],
+	    a.layer_used[MEM_SESSIONS]);
+}
+
+/* n messages, each the message/rfc822 body of the one before. */
+static const struct mime_result *
+nested_messages(unsigned n)
+{
+	unsigned i;
+
+	gen_start();
+	gen_rep("Subject: top\r\n", 1);
+	for (i = 0; i < n; i++)
+		gen_rep("Content-Type: message/rfc822\r\n\r\n", 1);
+	gen_rep("Content-Disposition: attachment; filename=deep\r\n\r\n"
+	    "hello", 1);
+	return gen_parse();
+}
+
+static void
+test_message_nesting_to_the_cap_is_descended(void **state)
+{
+	const struct mime_result *r = nested_messages(LIMIT_MIME_NESTING);
+	unsigned i;
+
+	assert_int_equal(r->natt, LIMIT_MIME_NESTING + 1);
+	for (i = 0; i < LIMIT_MIME_NESTING; i++) {
+		assert_string_equal(r->att[i].content_type, "message/rfc822");
+		assert_int_equal(r->att[i].depth, i);
+	}
+	assert_string_equal(r->att[i].filename, "deep");
+	assert_int_equal(r->att[i].depth, LIMIT_MIME_NESTING);
+	assert_hex(r->att[i].sha256, 32, SHA_HELLO);
+	assert_int_equal(r->att[i].size, 5);
+	assert_int_equal(EV(r, NESTING_EXCEEDED), 0);
+	assert_string_equal(r->h.subject, "top");
+}
+
+static void
+test_message_nesting_past_the_cap_keeps_container_counted(void **state)
+{
+	const struct mime_result *r =
+	    nested_messages(LIMIT_MIME_NESTING + 2);
+	unsigned i;
+
+	/* Containers down to the cap; the last one is not opened. */
+	assert_int_equal(r->natt, LIMIT_MIME_NESTING + 1);
+	for (i = 0; i <= LIMIT_MIME_NESTING; i++) {
+		assert_string_equal(r->att[i].content_type, "message/rfc822");
+		assert_int_equal(r->att[i].depth, i);
+		assert_false(r->att[i].truncated);
+	}
+	assert_int_equal(EV(r, NESTING_EXCEEDED), 1);
+}
+
+static void
+test_base64_message_rfc822_decoded_and_descended(void **state)
+{
+	/* Seen in the wild, and what a mail client opening it shows. */
+	const struct mime_result *r = parse(
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\n"
 	    "Content-Type: message/rfc822\r\n"
 	    "Content-Transfer-Encoding: base64\r\n\r\n"
-	    "hello");
+	    "Q29udGVudC1EaXNwb3NpdGlvbjogYXR0YWNobWVudDsgZmlsZW5hbWU9eC5leGUN"
+	    "\r\n"
+	    "Cg0KaGVsbG8=\r\n"
+	    "--b--\r\n");
 
-	assert_int_equal(r->natt, 1);
-	assert_int_equal(r->att[0].depth, 0);
-	assert_hex(r->att[0].sha256, 32, SHA_HELLO);
+	assert_int_equal(r->natt, 2);
+	assert_string_equal(r->att[0].content_type, "message/rfc822");
+	/* Of the decoded bytes. */
+	assert_int_equal(r->att[0].size, 56);
+	assert_hex(r->att[0].sha256, 32, "38a2f9eda0b123f81e4c3ea700400c95"
+	    "a09ff3b98062c849d42452bf81b2e718");
+	assert_string_equal(r->att[1].filename, "x.exe");
+	assert_int_equal(r->att[1].depth, 1);
+	assert_hex(r->att[1].sha256, 32, SHA_HELLO);
 	assert_int_equal(EV(r, BAD_TRANSFER_ENCODING), 1);
+	assert_int_equal(EV(r, BAD_BASE64), 0);
+}
+
+static void
+test_message_global_encoding_honoured_and_descended(void **state)
+{
+	/* RFC 6532 §3.5: message/global may carry any encoding. */
+	const struct mime_result *r = parse(
+	    "Content-Type: message/global\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "Content-Disposition: attachment; filename=\"=C3=A9.txt\"\r\n"
+	    "\r\n"
+	    "hel=\r\nlo");
+
+	assert_int_equal(r->natt, 2);
+	assert_string_equal(r->att[0].content_type, "message/global");
+	assert_string_equal(r->att[1].filename, "\xc3\xa9.txt");
+	assert_int_equal(r->att[1].depth, 1);
+	assert_hex(r->att[1].sha256, 32, SHA_HELLO);
+	assert_int_equal(EV(r, BAD_TRANSFER_ENCODING), 0);
+}
+
+static void
+test_gap_inside_attached_message_truncates_both(void **state)
+{
+	static const char a[] = "Content-Type: message/rfc822\r\n\r\n"
+	    "Content-Disposition: attachment; filename=a\r\n\r\nhel";
+	static const char b[] = "lo\r\nmore\r\n";
+	const struct step st[] = {
+		{ a, sizeof(a) - 1, 0 }, { NULL, 0, 10 },
+		{ b, sizeof(b) - 1, 0 }
+	};
+	const struct mime_result *r = parse_steps(st, 3);
+
+	assert_int_equal(r->natt, 2);
+	assert_true(r->att[0].truncated);
+	assert_string_equal(r->att[1].filename, "a");
+	assert_int_equal(r->att[1].size, 3);
+	assert_true(r->att[1].truncated);
+	assert_int_equal(EV(r, GAP), 1);
+}
+
+static void
+test_attachment_cap_counts_inner_attachments(void **state)
+{
+	const struct mime_result *r;
+
+	gen_start();
+	gen_rep("Content-Type: message/rfc822\r\n\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n", 1);
+	gen_rep("--b\r\nContent-Disposition: attachment\r\n\r\nhello\r\n",
+	    LIMIT_MIME_ATTACHMENTS + 5);
+	gen_rep("--b--\r\n", 1);
+	r = gen_parse();
+	assert_int_equal(r->natt, LIMIT_MIME_ATTACHMENTS);
+	assert_string_equal(r->att[0].content_type, "message/rfc822");
+	assert_int_equal(r->att[1].depth, 1);
+	/* The container took one place. */
+	assert_int_equal(EV(r, TOO_MANY_ATTACHMENTS), 6);
+	assert_hex(r->att[LIMIT_MIME_ATTACHMENTS - 1].sha256, 32, SHA_HELLO);
+}
+
+static void
+test_multipart_depth_is_one_budget_across_messages(void **state)
+{
+	const struct mime_result *r;
+	char line[128];
+	int i;
+
+	/*
+	 * Half the multipart levels outside, half inside an attached
+	 * message, then one more: the cap is the same whichever side
+	 * the levels are on.
+	 */
+	gen_start();
+	for (i = 0; i < LIMIT_MIME_DEPTH / 2; i++) {
+		snprintf(line, sizeof(line), "Content-Type: multipart/mixed;"
+		    " boundary=\"o%d\"\r\n\r\n--o%d\r\n", i, i);
+		gen_rep(line, 1);
+	}
+	gen_rep("Content-Type: message/rfc822\r\n\r\n", 1);
+	for (i = 0; i < LIMIT_MIME_DEPTH - LIMIT_MIME_DEPTH / 2 + 1; i++) {
+		snprintf(line, sizeof(line), "Content-Type: multipart/mixed;"
+		    " boundary=\"i%d\"\r\n\r\n--i%d\r\n", i, i);
+		gen_rep(line, 1);
+	}
+	gen_rep("Content-Disposition: attachment; filename=in\r\n\r\n"
+	    "hello\r\n", 1);
+	r = gen_parse();
+	/* The level past the cap is an opaque leaf: "in" is inside it. */
+	assert_int_equal(EV(r, DEPTH_EXCEEDED), 1);
+	assert_int_equal(r->natt, 1);
+	assert_string_equal(r->att[0].content_type, "message/rfc822");
 }
 
 static void
@@ -1349,7 +1626,7 @@ test_nesting_past_depth_cap_counted_and_parsing_goes_on(void **state)
 	assert_int_equal(EV(r, UNCLOSED_MULTIPART), LIMIT_MIME_DEPTH - 1);
 	assert_int_equal(r->natt, 1);
 	assert_string_equal(r->att[0].filename, "after");
-	assert_int_equal(r->att[0].depth, 1);
+	assert_int_equal(r->att[0].depth, 0);
 	assert_hex(r->att[0].sha256, 32, SHA_HELLO);
 }
 
@@ -1692,9 +1969,17 @@ test_peer_suricata_encapsulation_8649(void **state)
 	assert_int_equal(r->att[0].size, 32);
 	assert_false(r->att[0].truncated);
 	r = parse_file("suricata-mime-encap-8649-combined.eml");
-	assert_int_equal(r->natt, 1);
+	assert_int_equal(r->natt, 2);
 	assert_string_equal(r->att[0].filename, "innocent.txt");
 	assert_string_equal(r->att[0].content_type, "message/rfc822");
+	assert_int_equal(r->att[0].depth, 0);
+	/* Suricata finds it too (its base64 label ignored, as here). */
+	assert_string_equal(r->att[1].filename, "malware.exe");
+	assert_string_equal(r->att[1].content_type,
+	    "application/octet-stream");
+	assert_int_equal(r->att[1].depth, 1);
+	assert_int_equal(r->att[1].size, 32);
+	assert_false(r->att[1].truncated);
 	assert_string_equal(r->h.subject, "Combined");
 	assert_int_equal(EV(r, BAD_TRANSFER_ENCODING), 1);
 }
@@ -1778,8 +2063,7 @@ main(void)
 		cmocka_unit_test(
 		    test_repeated_to_fields_appended_and_folded_lists_split),
 		cmocka_unit_test(test_domain_literal_and_quoted_local_part),
-		cmocka_unit_test(
-		    test_nested_multipart_attachments_have_depths),
+		cmocka_unit_test(test_nested_multiparts_leave_depth_zero),
 		cmocka_unit_test(test_boundary_prefix_of_another_is_told_apart),
 		cmocka_unit_test(
 		    test_delimiter_with_trailing_whitespace_is_accepted),
@@ -1813,6 +2097,21 @@ main(void)
 		cmocka_unit_test(
 		    test_message_rfc822_hashed_whole_headers_not_overriding),
 		cmocka_unit_test(test_encoded_message_rfc822_taken_as_is),
+		cmocka_unit_test(
+		    test_forwarded_message_inner_attachments_follow_container),
+		cmocka_unit_test(test_message_nesting_to_the_cap_is_descended),
+		cmocka_unit_test(test_parser_memory_is_charged_to_the_budget),
+		cmocka_unit_test(
+		    test_message_nesting_past_the_cap_keeps_container_counted),
+		cmocka_unit_test(
+		    test_base64_message_rfc822_decoded_and_descended),
+		cmocka_unit_test(
+		    test_message_global_encoding_honoured_and_descended),
+		cmocka_unit_test(
+		    test_gap_inside_attached_message_truncates_both),
+		cmocka_unit_test(test_attachment_cap_counts_inner_attachments),
+		cmocka_unit_test(
+		    test_multipart_depth_is_one_budget_across_messages),
 		cmocka_unit_test(
 		    test_unknown_transfer_encoding_counted_and_hashed_raw),
 		cmocka_unit_test(

@@ -763,6 +763,83 @@ test_auth_response_past_the_cap_is_reported(void **state)
 	assert_has((const char *)res.json.p, "\"auth_response_too_long\"");
 }
 
+static void
+test_forwarded_message_attachments_have_depths(void **state)
+{
+	static const struct step s[] = {
+		GREET,
+		{ C, "MAIL FROM:<alice@example.org>\r\n" },
+		{ S, "250 2.1.0 Ok\r\n" },
+		{ C, "RCPT TO:<bob@example.net>\r\n" },
+		{ S, "250 2.1.5 Ok\r\n" },
+		{ C, "DATA\r\n" },
+		{ S, "354 go\r\n" },
+		{ C, "Subject: outer\r\n"
+		    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		    "--b\r\n"
+		    "Content-Type: message/rfc822\r\n"
+		    "Content-Disposition: attachment; filename=fwd.eml\r\n"
+		    "\r\n"
+		    "Subject: inner\r\n"
+		    "Content-Disposition: attachment; filename=in.exe\r\n"
+		    "\r\n"
+		    "hello\r\n"
+		    "--b\r\n"
+		    "Content-Disposition: attachment; filename=own.txt\r\n"
+		    "\r\n"
+		    "hello\r\n"
+		    "--b--\r\n"
+		    ".\r\n" },
+		{ S, "250 2.0.0 Ok\r\n" },
+	};
+	const char *j = FEED(s);
+
+	assert_int_equal(res.n, 1);
+	assert_has(j, "\"subject\":\"outer\"");
+	/* The container whole, what it carries after it, then ours. */
+	assert_has(j, "\"attachments\":[{\"filename\":\"fwd.eml\","
+	    "\"content_type\":\"message/rfc822\",\"size\":73,");
+	assert_has(j, "\"depth\":0},{\"filename\":\"in.exe\","
+	    "\"content_type\":\"text/plain\",\"size\":5,\"sha256\":"
+	    "\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\","
+	    "\"depth\":1},{\"filename\":\"own.txt\",");
+	assert_has(j, "\"depth\":0}],\"anomalies\":[]");
+}
+
+static void
+test_transactions_past_the_cap_settle_only_the_oldest(void **state)
+{
+	static char cbuf[LIMIT_RECORD_TX * 200], sbuf[LIMIT_RECORD_TX * 100];
+	static struct step s[6];
+	size_t co = 0, so = 0;
+	int i, n = LIMIT_RECORD_TX + 2;
+
+	/* Whole transactions pipelined with BDAT (RFC 3030 §4.2). */
+	for (i = 0; i < n; i++) {
+		co += (size_t)sprintf(cbuf + co, "MAIL FROM:<a%d@x>\r\n"
+		    "RCPT TO:<b@y>\r\nBDAT 5 LAST\r\nhello", i);
+		so += (size_t)sprintf(sbuf + so, "250 ok\r\n250 ok\r\n"
+		    "250 queued %d\r\n", i);
+	}
+	s[0] = (struct step){ S, "220 mx\r\n", 0 };
+	s[1] = (struct step){ C, "EHLO c\r\n", 0 };
+	s[2] = (struct step){ S, "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n",
+	    0 };
+	s[3] = (struct step){ C, cbuf, co };
+	s[4] = (struct step){ S, sbuf, so };
+	s[5] = (struct step){ C, "QUIT\r\n", 0 };
+	feed(s, 6, false);
+	assert_int_equal(res.n, n);
+	/* One forced out for each transaction begun past the cap. */
+	for (i = 0; i < 2; i++)
+		assert_int_equal(res.status[i], RECORD_INCOMPLETE);
+	for (; i < n; i++)
+		assert_int_equal(res.status[i], RECORD_ACCEPTED);
+	assert_has((const char *)res.json.p, "\"mail_from\":\"a0@x\"");
+	assert_has((const char *)res.json.p, "\"pending_overflow\"");
+	assert_has((const char *)res.json.p, "\"last_reply\":\"250 queued 9\"");
+}
+
 int
 main(void)
 {
@@ -792,6 +869,9 @@ main(void)
 		cmocka_unit_test(test_refused_helo_is_not_the_helo),
 		cmocka_unit_test(test_session_info_counts_events_outside_transactions),
 		cmocka_unit_test(test_auth_response_past_the_cap_is_reported),
+		cmocka_unit_test(test_forwarded_message_attachments_have_depths),
+		cmocka_unit_test(
+		    test_transactions_past_the_cap_settle_only_the_oldest),
 	};
 
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

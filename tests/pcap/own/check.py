@@ -93,9 +93,11 @@ def main():
             if "attachments" in tx:
                 check(case, f"{label} attachments",
                       [(a.get("filename"), a.get("content_type"), a["size"],
-                        a["sha256"]) for a in tx["attachments"]],
+                        a["sha256"], a.get("depth", 0))
+                       for a in tx["attachments"]],
                       [(a["filename"], a["content_type"], a["size"],
-                        a["sha256"]) for a in r["attachments"]])
+                        a["sha256"], a.get("depth"))
+                       for a in r["attachments"]])
             if "auth" in tx:
                 a = r.get("auth") or {}
                 check(case, f"{label} auth",

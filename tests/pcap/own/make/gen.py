@@ -366,8 +366,9 @@ class SmtpSink:
 def server_view(content):
     """What the server can tell from the message it received (Python's email
     package on the received bytes): subject, From, attachments with decoded
-    size and SHA-256.  message/rfc822 parts are not descended into; their bytes
-    are cut from the raw content."""
+    size and SHA-256.  A message/rfc822 part is listed with its bytes cut from
+    the raw content, then read as a message: what it carries follows it, with
+    depth one more."""
     msg = email.message_from_bytes(content, policy=email.policy.default)
     atts = []
 
@@ -386,30 +387,32 @@ def server_view(content):
     def body_of(raw_part):
         return raw_part.split(b"\r\n\r\n", 1)[1] if not raw_part.startswith(b"\r\n") else raw_part[2:]
 
-    def walk(part, raw):
+    def walk(part, raw, depth):
         ctype = part.get_content_type()
         if ctype == "message/rfc822":
             atts.append({"filename": part.get_filename(), "content_type": ctype,
-                         "data": body_of(raw)})
+                         "data": body_of(raw), "depth": depth})
+            walk(part.get_payload()[0], body_of(raw), depth + 1)
             return
         if part.is_multipart():
             raws = raw_parts(body_of(raw), part.get_boundary())
             subs = part.get_payload()
             assert len(raws) == len(subs), (len(raws), len(subs))
             for sub, r in zip(subs, raws):
-                walk(sub, r)
+                walk(sub, r, depth)
             return
         fn = part.get_filename()
         if part.get_content_disposition() == "attachment" or fn is not None:
             atts.append({"filename": fn, "content_type": ctype,
-                         "data": part.get_payload(decode=True)})
+                         "data": part.get_payload(decode=True), "depth": depth})
 
-    walk(msg, content)
+    walk(msg, content, 0)
     return {
         "subject": str(msg["subject"]) if msg["subject"] is not None else None,
         "from_header": str(msg["from"]) if msg["from"] is not None else None,
         "attachments": [{"filename": a["filename"], "content_type": a["content_type"],
-                         "size": len(a["data"]), "sha256": hashlib.sha256(a["data"]).hexdigest()}
+                         "size": len(a["data"]), "sha256": hashlib.sha256(a["data"]).hexdigest(),
+                         "depth": a["depth"]}
                         for a in atts],
     }
 
@@ -804,14 +807,26 @@ def case_forwarded_message(out):
                          "Client swaks 20201014 (127.0.1.7), server aiosmtpd 1.4. Two message/rfc822 "
                          "parts: one with a file name (Thunderbird style), one with neither name nor "
                          "disposition. Their inner From/To/Subject differ from the outer ones and must "
-                         "not replace them; the inner message's own attachment (numbers.xlsx) must not "
-                         "be listed (not descended into). size/sha256 of a message/rfc822 attachment: "
+                         "not replace them; the inner message's own attachment (numbers.xlsx) is listed "
+                         "after its container with depth 1. size/sha256 of a message/rfc822 attachment: "
                          "the part body bytes (the inner message, 7bit).",
                          rcpt=("erin@own.test",), mail_from="dave@client.own.test")
     doc = json.load(open(os.path.join(out, "expect.json")))
     doc["inner_messages_not_top_level"] = inner
     with open(os.path.join(out, "expect.json"), "w") as f:
         f.write(dump_json(doc))
+
+
+def case_nested_messages(out):
+    msg, facts = M.nested_message()
+    aiosmtpd_one_message(out, msg, facts, "127.0.1.17",
+                         "Client swaks 20201014 (127.0.1.17), server aiosmtpd 1.4. A forward of a "
+                         "forward: message/rfc822 inside message/rfc822, each level with an "
+                         "attachment of its own after the message it carries. Every attachment is "
+                         "listed, in the order it begins, a container before what it holds: "
+                         "depth 0 the message's own, 1 inside the forward, 2 inside the original "
+                         "(invoice.pdf.exe). Outer headers only in header.*.",
+                         rcpt=("erin@own.test",), mail_from="dave@client.own.test")
 
 
 def case_multi_transaction(out):
@@ -1221,6 +1236,7 @@ CASES = {
     "rfc2231-filename": case_rfc2231_filename,
     "dot-stuffing": case_dot_stuffing,
     "forwarded-message": case_forwarded_message,
+    "nested-messages": case_nested_messages,
     "multi-transaction": case_multi_transaction,
     "starttls": case_starttls,
     "ipv6": case_ipv6,

@@ -16,7 +16,7 @@ PY=/usr/bin/python3   # Debian's: the python3 on PATH cannot import python3-aios
 export PYTHONDONTWRITEBYTECODE=1
 
 LIVE="rcpt-rejections auth-success auth-failure bdat attachments rfc2231-filename dot-stuffing
-      forwarded-message multi-transaction starttls ipv6 pipelining
+      forwarded-message nested-messages multi-transaction starttls ipv6 pipelining
       pregreet ehlo-pipelined starttls-plain overlong-line"
 DERIVED="vlan qinq reordered-duplicated"
 

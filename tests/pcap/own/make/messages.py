@@ -55,9 +55,10 @@ def hdr(name, value):
     return name.encode() + b": " + value.encode("ascii") + CRLF
 
 
-def fact(filename, content_type, data):
+def fact(filename, content_type, data, depth=0):
     return {"filename": filename, "content_type": content_type,
-            "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+            "depth": depth}
 
 
 # ---------------------------------------------------------------- case: attachments
@@ -380,15 +381,128 @@ def forwarded_message():
         "subject": "Fwd: Quarterly numbers",
         "from_header": "Dave Outer <dave@client.own.test>",
         "message_id": "<fwd.0001@client.own.test>",
+        # Each attached message is listed whole, then what it carries, one
+        # level down (DESIGN.md: depth 0 the message's own, 1 inside).
         "attachments": [
             fact("Quarterly numbers.eml", "message/rfc822", inner1),
+            fact("numbers.xlsx",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 xlsx, depth=1),
             fact(None, "message/rfc822", inner2),
         ],
         "inner_headers": [
             {"from": "Frank Inner <frank@partner.test>", "to": "dave@client.own.test",
-             "subject": "Quarterly numbers", "contains_attachment": "numbers.xlsx (must not be listed)"},
+             "subject": "Quarterly numbers", "contains_attachment": "numbers.xlsx (listed after it, depth 1)"},
             {"from": "Grace Other <grace@elsewhere.test>", "to": "dave@client.own.test",
              "subject": "Lunch on Friday?"},
+        ],
+    }
+    return m, facts
+
+
+def nested_message():
+    """A forward of a forward: the original (with an executable) inside the
+    first forward, inside the message, each level with an attachment of its
+    own after the message it carries."""
+    exe = b"MZ" + pseudo_bytes("smtpsniff-own-invoice.pdf.exe", 4094)
+    notes = b"".join(b"note %d: see the original below" % i + CRLF for i in range(40))
+    own = b"".join(b"line %d of the outer attachment" % i + CRLF for i in range(30))
+    OB = b"=_orig_0001"
+    orig = b"".join([
+        hdr("From", "Mallory <billing@invoices.test>"),
+        hdr("To", "frank@partner.test"),
+        hdr("Subject", "Invoice 2026-0042"),
+        hdr("Date", "Mon, 02 Mar 2026 08:00:00 +0000"),
+        hdr("Message-ID", "<orig.0001@invoices.test>"),
+        hdr("MIME-Version", "1.0"),
+        b'Content-Type: multipart/mixed; boundary="' + OB + b'"' + CRLF,
+        CRLF,
+        b"--" + OB + CRLF,
+        b"Content-Type: text/plain; charset=us-ascii" + CRLF,
+        CRLF,
+        b"Please pay the attached invoice." + CRLF,
+        CRLF,
+        b"--" + OB + CRLF,
+        b'Content-Type: application/octet-stream; name="invoice.pdf.exe"' + CRLF,
+        b"Content-Transfer-Encoding: base64" + CRLF,
+        b'Content-Disposition: attachment; filename="invoice.pdf.exe"' + CRLF,
+        CRLF,
+        b64_body(exe),
+        CRLF,
+        b"--" + OB + b"--" + CRLF,
+    ])
+    FB = b"=_fwd1_0001"
+    fwd1 = b"".join([
+        hdr("From", "Frank Inner <frank@partner.test>"),
+        hdr("To", "dave@client.own.test"),
+        hdr("Subject", "Fwd: Invoice 2026-0042"),
+        hdr("Date", "Mon, 02 Mar 2026 09:00:00 +0000"),
+        hdr("Message-ID", "<fwd1.0001@partner.test>"),
+        hdr("MIME-Version", "1.0"),
+        b'Content-Type: multipart/mixed; boundary="' + FB + b'"' + CRLF,
+        CRLF,
+        b"--" + FB + CRLF,
+        b"Content-Type: text/plain; charset=us-ascii" + CRLF,
+        CRLF,
+        b"Is this one ours?" + CRLF,
+        CRLF,
+        b"--" + FB + CRLF,
+        b'Content-Type: message/rfc822; name="Invoice 2026-0042.eml"' + CRLF,
+        b'Content-Disposition: attachment; filename="Invoice 2026-0042.eml"' + CRLF,
+        CRLF,
+        orig,
+        CRLF,
+        b"--" + FB + CRLF,
+        b'Content-Type: text/plain; charset=us-ascii; name="notes.txt"' + CRLF,
+        b"Content-Transfer-Encoding: 7bit" + CRLF,
+        b'Content-Disposition: attachment; filename="notes.txt"' + CRLF,
+        CRLF,
+        notes,
+        CRLF,
+        b"--" + FB + b"--" + CRLF,
+    ])
+    B = b"=_smtpsniff_nested_0001"
+    m = b"".join([
+        hdr("From", "Dave Outer <dave@client.own.test>"),
+        hdr("To", "erin@own.test"),
+        hdr("Subject", "Fwd: Fwd: Invoice 2026-0042"),
+        hdr("Date", DATE),
+        hdr("Message-ID", "<nested.0001@client.own.test>"),
+        hdr("MIME-Version", "1.0"),
+        b'Content-Type: multipart/mixed; boundary="' + B + b'"' + CRLF,
+        CRLF,
+        b"--" + B + CRLF,
+        b"Content-Type: text/plain; charset=us-ascii" + CRLF,
+        CRLF,
+        b"Erin, Frank forwarded this; the original is inside." + CRLF,
+        CRLF,
+        b"--" + B + CRLF,
+        b'Content-Type: message/rfc822; name="Fwd Invoice.eml"' + CRLF,
+        b'Content-Disposition: attachment; filename="Fwd Invoice.eml"' + CRLF,
+        CRLF,
+        fwd1,
+        CRLF,
+        b"--" + B + CRLF,
+        b'Content-Type: text/plain; charset=us-ascii; name="outer.txt"' + CRLF,
+        b'Content-Disposition: attachment; filename="outer.txt"' + CRLF,
+        CRLF,
+        own,
+        CRLF,
+        b"--" + B + b"--" + CRLF,
+    ])
+    # A part's body ends before the CRLF of the delimiter line (RFC 2046
+    # 5.1.1): each text attachment is its lines, the last CRLF included,
+    # since one more CRLF comes before the delimiter.
+    facts = {
+        "subject": "Fwd: Fwd: Invoice 2026-0042",
+        "from_header": "Dave Outer <dave@client.own.test>",
+        "message_id": "<nested.0001@client.own.test>",
+        "attachments": [
+            fact("Fwd Invoice.eml", "message/rfc822", fwd1),
+            fact("Invoice 2026-0042.eml", "message/rfc822", orig, depth=1),
+            fact("invoice.pdf.exe", "application/octet-stream", exe, depth=2),
+            fact("notes.txt", "text/plain", notes, depth=1),
+            fact("outer.txt", "text/plain", own),
         ],
     }
     return m, facts

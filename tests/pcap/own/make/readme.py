@@ -15,7 +15,8 @@ WHAT = {
     "attachments": "multipart/mixed with a text+html alternative and three attachments: report.pdf (base64), notes.txt (quoted-printable), invoice.pdf.exe (base64); known sizes and SHA-256; ~50 Ethernet-sized segments.",
     "rfc2231-filename": "File names with RFC 2231 continuations and charsets, an RFC 2047 encoded-word file name, a two-charset RFC 2047 Subject and From display name.",
     "dot-stuffing": "Body lines starting with '.' (a lone '.', '..', the last line), sent by two clients; size after unstuffing known from the server.",
-    "forwarded-message": "Two message/rfc822 attachments (one named, one not) whose inner From/To/Subject differ from the outer; the inner attachment must not be listed.",
+    "nested-messages": "A forward of a forward: every attachment listed in order, a container before what it holds, depth 0, 1 and 2 (invoice.pdf.exe inside the original inside the forward).",
+    "forwarded-message": "Two message/rfc822 attachments (one named, one not) whose inner From/To/Subject differ from the outer; the attachment inside the first (numbers.xlsx) is listed after it, depth 1.",
     "multi-transaction": "One connection: accepted, RSET-aborted, accepted, MAIL-rejected (550) then RSET, accepted with two recipients.",
     "starttls": "EHLO, STARTTLS, 220, then TLS: one record with status tls.",
     "ipv6": "One ordinary transaction over ::1.",
@@ -55,7 +56,8 @@ DESIGN.md that the generator knows: `trans_depth` (per connection), `server`,
 `helo`, `mail_from`, `rcpt` (`addr`, `code`), `status`, `size`, and where known
 `subject`, `from_header` (header.from, RFC 2047 decoded), `message_id`,
 `attachments` (`filename` decoded to UTF-8 or null, `content_type`, `size` and
-`sha256` of the decoded bytes; message/rfc822 not descended into), `auth`,
+`sha256` of the decoded bytes, `depth`: an attached message is listed whole
+and what it carries follows it, one level down), `auth`,
 `vlan` (outer first).  Extra facts: `auth_attempts`, `mail_reply` (code of a refused
 MAIL), `bdat_chunks`, `must_not_store` (secrets on the wire that the sensor must
 never store), `same_records_as`, `inner_messages_not_top_level`, `tls` (the record's
@@ -153,7 +155,7 @@ def case_readme(own, case):
     ] + [tsummary(t) for t in e["transactions"]] + [""]
     for t in e["transactions"]:
         for a in t.get("attachments", []):
-            lines.append("- attachment %r %s %d bytes sha256 %s" % (a["filename"], a["content_type"], a["size"], a["sha256"]))
+            lines.append("- attachment %r %s %d bytes sha256 %s depth %d" % (a["filename"], a["content_type"], a["size"], a["sha256"], a.get("depth", 0)))
     if e.get("must_not_store"):
         lines += ["", "Strings that must never be stored (test credentials and their base64 forms): "
                   + ", ".join("`%s`" % s for s in e["must_not_store"])]
