@@ -399,6 +399,21 @@
 #define LIMIT_STORE_RETRY_MAX_S		30
 
 /*
+ * Bytes of a database server's spool file, framing included: the default
+ * of --spool-max (store_config.spool_max). While a server is away its
+ * units wait there, and an outage of days would otherwise fill the disk
+ * that the capture, the logs and SQLite share. 1 GiB holds about three
+ * million units of ordinary mail (a record with two recipients is some
+ * 350 bytes spooled). A file a last run left over the budget counts too.
+ * Hit: the unit is refused, and so is every unit after it until the
+ * server is back and takes the spool (the spool keeps what came first);
+ * each is counted as lost (store_stats.lost and .spool_full), with a
+ * warning in the log when the refusing starts and at close, and the
+ * count in read's summary. What is spooled is kept and sent as always.
+ */
+#define LIMIT_SPOOL_MAX_DEFAULT		(1ull << 30)
+
+/*
  * Rows of one multi-row statement to a server: parameters under the
  * 65535 that MariaDB and PostgreSQL allow, bytes under MariaDB's default
  * max_allowed_packet (16 MiB), uids per SELECT ... IN. Hit: the next rows
