@@ -402,9 +402,10 @@
  * Bytes of a database server's spool file, framing included: the default
  * of --spool-max (store_config.spool_max). While a server is away its
  * units wait there, and an outage of days would otherwise fill the disk
- * that the capture, the logs and SQLite share. 1 GiB holds about three
- * million units of ordinary mail (a record with two recipients is some
- * 350 bytes spooled). A file a last run left over the budget counts too.
+ * that the capture, the logs and SQLite share. 1 GiB holds some 2.7
+ * million units of ordinary mail (tests/store/mkpcap.py's records of two
+ * recipients and their sessions' summaries: 394 bytes each on average,
+ * framing included). A file a last run left over the budget counts too.
  * Hit: the unit is refused, and so is every unit after it until the
  * server is back and takes the spool (the spool keeps what came first);
  * each is counted as lost (store_stats.lost and .spool_full), with a
