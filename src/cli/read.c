@@ -260,8 +260,8 @@ cli_read(int argc, char **argv)
 		case 'B':
 			if (cli_parse_size(optarg, &scfg.spool_max) == -1 ||
 			    scfg.spool_max == 0) {
-				log_warnx("--spool-max %s: expected a size above "
-				    "0 (a number, K, M or G)", optarg);
+				log_warnx("--spool-max %s: expected a size "
+				    "above 0 (a number, K, M or G)", optarg);
 				goto done;
 			}
 			break;

@@ -406,11 +406,11 @@
  * million units of ordinary mail (tests/store/mkpcap.py's records of two
  * recipients and their sessions' summaries: 394 bytes each on average,
  * framing included). A file a last run left over the budget counts too.
- * Hit: the unit is refused, and so is every unit after it until the
- * server is back and takes the spool (the spool keeps what came first);
- * each is counted as lost (store_stats.lost and .spool_full), with a
- * warning in the log when the refusing starts and at close, and the
- * count in read's summary. What is spooled is kept and sent as always.
+ * Hit: the unit is refused (a full spool refuses every unit until the
+ * server is back and takes it, then has room again), counted as lost
+ * (store_stats.lost and .spool_full), with a warning in the log when the
+ * refusing starts and at close, and the count in read's summary. What
+ * is spooled is kept and sent as always.
  */
 #define LIMIT_SPOOL_MAX_DEFAULT		(1ull << 30)
 

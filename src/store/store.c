@@ -12,9 +12,10 @@
  * nothing: the batch goes to the spool too. Applying a unit twice stores
  * it once (the (sensor, uid) and (session, trans_depth) keys), which is
  * what makes "send the spool again" always safe. The spool has a budget
- * (--spool-max): once a unit would pass it, units are refused, counted
- * as lost and warned about, until the server takes the spool; what is
- * spooled is kept. "Nothing lost" holds within that budget.
+ * (--spool-max): a unit that would pass it is refused, counted as lost
+ * and warned about; what is spooled is kept, and once the server has
+ * taken it the spool has room again. "Nothing lost" holds within that
+ * budget.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -214,7 +215,7 @@ struct store {
 	int64_t			 batch_at;	/* its first unit, mono_ms() */
 	unsigned		 backoff;
 	bool			 failed;
-	bool			 spool_refusing;	/* full: until replayed */
+	bool			 spool_refusing;	/* said full, till sent */
 	bool			 spool_failing;		/* a write failed */
 	struct store_stats	 st;		/* the writer's */
 	uint64_t		 lost_early;	/* the caller's */
@@ -556,18 +557,20 @@ bad:
 }
 
 /*
- * One unit into the spool, or counted as lost: never silently. Once the
- * spool is at its budget, every unit is refused until a replay empties
- * it (not only those too large for what is left: the spool keeps a
- * prefix of what came, and the warning is said once). A write error is
- * warned about at the first, and again after a write that worked.
+ * One unit into the spool, or counted as lost: never silently. A unit
+ * that would take the spool past its budget is refused; the warning is
+ * said at the first, and again only after a replay has emptied the
+ * spool (a smaller unit may still fit after a refused one: the units'
+ * order does not matter, applying them is idempotent either way). A
+ * write error is warned about at the first, and again after a write that
+ * worked.
  */
 static int
 to_spool(struct store *s, const uint8_t *p, size_t n)
 {
 	int e;
 
-	if (s->spool_refusing || !spool_has_room(s->spool, n)) {
+	if (!spool_has_room(s->spool, n)) {
 		if (!s->spool_refusing)
 			log_warnx("%s: the spool %s is full (%" PRIu64 " of "
 			    "%" PRIu64 " bytes, --spool-max): new records are "
