@@ -437,6 +437,9 @@
     LIMIT_STORE_RETRY_MAX_S < LIMIT_STORE_RETRY_MIN_S
 #error "LIMIT_STORE_RETRY_* out of range"
 #endif
+#if LIMIT_SPOOL_MAX_DEFAULT < LIMIT_STORE_UNIT_BYTES + 8
+#error "LIMIT_SPOOL_MAX_DEFAULT must hold the largest unit, framed"
+#endif
 
 /* ---- outputs --------------------------------------------------------- */
 

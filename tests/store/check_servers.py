@@ -162,16 +162,16 @@ def feed_fifo(fifo, data, marks):
         f.write(data[pos:])
 
 
-def outage(binary, srv, volume, expect, tmp):
-    """Kill the server in the middle of a run, start it again."""
-    fifo = os.path.join(tmp, f"feed-{srv.kind}")
-    spool = os.path.join(tmp, f"spool-{srv.kind}")
+def read_with_outage(binary, srv, volume, spool, fifo, extra=()):
+    """A run fed through a FIFO, the server killed at 35 % of the capture
+    and started again at 70 %: (exit status, stderr, events)."""
     os.makedirs(spool, exist_ok=True)
     os.mkfifo(fifo)
     with open(volume, "rb") as f:
         data = f.read()
-    proc = subprocess.Popen([binary, "read", "--spool-dir", spool, "-o",
-                             srv.url, fifo], stderr=subprocess.PIPE)
+    proc = subprocess.Popen([binary, "read", "--spool-dir", spool] +
+                            list(extra) + ["-o", srv.url, fifo],
+                            stderr=subprocess.PIPE)
     events = []
 
     def down():
@@ -192,9 +192,16 @@ def outage(binary, srv, volume, expect, tmp):
         _, err = proc.communicate(timeout=120)
     finally:
         t.join(timeout=120)
-    err = err.decode()
+    return proc.returncode, err.decode(), events
+
+
+def outage(binary, srv, volume, expect, tmp):
+    """Kill the server in the middle of a run, start it again."""
+    spool = os.path.join(tmp, f"spool-{srv.kind}")
+    rc, err, events = read_with_outage(binary, srv, volume, spool,
+                                       os.path.join(tmp, f"feed-{srv.kind}"))
     st = store_line(err, srv.url)
-    check(f"outage {srv.kind}: run exits 0", proc.returncode == 0, err)
+    check(f"outage {srv.kind}: run exits 0", rc == 0, err)
     check(f"outage {srv.kind}: summary", st is not None, err)
     if st is None:
         return
@@ -371,6 +378,42 @@ def spool_budget(binary, srv, volume, tmp):
     srv.start()
     for f in glob.glob(os.path.join(spool, "*.spool")):
         os.unlink(f)
+
+
+def outage_budget(binary, srv, volume, expect, tmp):
+    """An outage in the middle of a run, with a spool budget too small for
+    it: what was spooled is sent when the server is back, the spool has
+    room again, and what it refused is lost, counted, and missing."""
+    spool = os.path.join(tmp, f"spool4-{srv.kind}")
+    rc, err, events = read_with_outage(
+        binary, srv, volume, spool, os.path.join(tmp, f"feed4-{srv.kind}"),
+        ["--spool-max", "64K"])
+    st = store_line(err, srv.url)
+    full = re.search(r" spool_full (\d+) spool_errors (\d+)", err)
+    tag = f"outage budget {srv.kind}"
+    check(f"{tag}: the server was killed and came back",
+          events == ["killed", "started"], str(events))
+    check(f"{tag}: a run that lost records exits 2", rc == 2, err[-2000:])
+    check(f"{tag}: spooled, replayed in the run, the rest counted lost",
+          st is not None and full is not None and st["spooled"] > 0 and
+          st["replayed"] == st["spooled"] and st["pending"] == 0 and
+          st["lost"] > 0 and int(full.group(1)) == st["lost"] and
+          full.group(2) == "0", err[-2000:])
+    check(f"{tag}: said when full, and when it had room again",
+          err.count("is full") == 1 and "has room again" in err and
+          err.index("is full") < err.index("has room again"), err[-2000:])
+    got = counts(srv)
+    check(f"{tag}: the refused records are missing, the rest there once",
+          st is not None and got[0] < expect[0] and
+          got[0] + got[3] >= expect[0] + expect[3] - st["lost"],
+          f"{got} {expect} {st}")
+    dup = srv.sql("SELECT count(*) FROM (SELECT session_id, trans_depth "
+                  "FROM messages GROUP BY session_id, trans_depth "
+                  "HAVING count(*) > 1) d")
+    check(f"{tag}: no message twice", dup == [["0"]], str(dup))
+    check(f"{tag}: spool emptied",
+          glob.glob(os.path.join(spool, "*.spool")) == [],
+          str(os.listdir(spool)))
 
 
 def passwords(binary, srv, cap, tmp):
@@ -611,6 +654,9 @@ def main():
                 s.sql("DROP TABLE messages, recipients, attachments, "
                       "sessions, sensors, alerts, schema_version")
                 spool_budget(binary, s, volume, tmp)
+                s.sql("DROP TABLE messages, recipients, attachments, "
+                      "sessions, sensors, alerts, schema_version")
+                outage_budget(binary, s, volume, vexpect, tmp)
         finally:
             for s in servers:
                 s.stop()
