@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/limits.h"
+#include "cli.h"
 #include "config.h"
 #include "record/pseudo.h"
 
@@ -276,6 +277,21 @@ set_spool_dir(void *arg, const char *key, const char *v,
 }
 
 static int
+set_spool_max(void *arg, const char *key, const char *v,
+    char err[ERRBUF_SIZE])
+{
+	struct config *c = arg;
+
+	if (cli_parse_size(v, &c->spool_max) == -1 || c->spool_max == 0) {
+		c->spool_max = 0;
+		snprintf(err, ERRBUF_SIZE, "spool_max: expected a size above "
+		    "0 (a number, K, M or G)");
+		return -1;
+	}
+	return 0;
+}
+
+static int
 set_db_password(void *arg, const char *key, const char *v,
     char err[ERRBUF_SIZE])
 {
@@ -311,6 +327,7 @@ set_output(void *arg, const char *key, const char *v, char err[ERRBUF_SIZE])
 static const struct config_key top_keys[] = {
 	{ "sensor", set_sensor },
 	{ "spool_dir", set_spool_dir },
+	{ "spool_max", set_spool_max },
 	{ "output", set_output },
 	{ "db_password", set_db_password },
 	{ "pseudonymise_key_file", set_key_file },

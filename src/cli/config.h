@@ -14,13 +14,14 @@
  *     not silently leave a default in force).
  * Command line options win over the file, the environment over the file
  * for the password. Top-level keys (smtpsniff(1), CONFIGURATION):
- *   sensor, spool_dir, output (repeatable), db_password,
+ *   sensor, spool_dir, spool_max, output (repeatable), db_password,
  *   pseudonymise_key_file
  */
 #ifndef SMTPSNIFF_CONFIG_H
 #define SMTPSNIFF_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/log.h"
 
@@ -29,6 +30,7 @@
 struct config {
 	char	*sensor;
 	char	*spool_dir;
+	uint64_t spool_max;	/* bytes; 0: not given */
 	char	*outputs[CONFIG_MAX_OUTPUTS];
 	size_t	 noutputs;
 	char	*db_password;

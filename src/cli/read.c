@@ -130,9 +130,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: smtpsniff read [-q] [-c FILE] [--any-port] [--auth-user]\n"
-	    "       [-p PORTS] [--sensor NAME] [--spool-dir DIR] [--memcap SIZE]\n"
-	    "       [-o SPEC]... "
-	    "PATH...\n"
+	    "       [-p PORTS] [--sensor NAME] [--spool-dir DIR]\n"
+	    "       [--spool-max SIZE] [--memcap SIZE] [-o SPEC]... PATH...\n"
 	    "  Read pcap/pcapng files (or directories of them, in name order)\n"
 	    "  as one capture and write one record per SMTP transaction.\n"
 	    "  -o SPEC      sqlite:PATH (database, the default:\n"
@@ -145,9 +144,13 @@ usage(FILE *fp)
 	    "               EVE JSON); PATH - is stdout; repeatable\n"
 	    "  --sensor NAME  this sensor's name in the database (hostname)\n"
 	    "  -c FILE      configuration (smtpsniff(1): sensor, spool_dir,\n"
-	    "               output, db_password, pseudonymise_key_file)\n"
+	    "               spool_max, output, db_password,\n"
+	    "               pseudonymise_key_file)\n"
 	    "  --spool-dir DIR  where records wait while a database server\n"
 	    "               is away (the working directory)\n"
+	    "  --spool-max SIZE  the spool's budget, in bytes or with K, M, G\n"
+	    "               (default 1G); past it, new records are refused\n"
+	    "               and counted as lost, what is spooled is kept\n"
 	    "  -p PORTS     SMTP server ports, comma-separated\n"
 	    "               (default 25,465,587,2525)\n"
 	    "  --any-port   find SMTP on any port by its greeting or EHLO\n"
@@ -173,6 +176,7 @@ cli_read(int argc, char **argv)
 		{ "memcap", required_argument, NULL, 'M' },
 		{ "sensor", required_argument, NULL, 'S' },
 		{ "spool-dir", required_argument, NULL, 'D' },
+		{ "spool-max", required_argument, NULL, 'B' },
 		{ "config", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -187,7 +191,7 @@ cli_read(int argc, char **argv)
 	struct flow_table *ft = NULL;
 	char err[ERRBUF_SIZE], host[256];
 	const char *specs[MAX_OUTPUTS], *sensor = NULL;
-	struct store_config scfg = { NULL, NULL, NULL };
+	struct store_config scfg = { NULL, NULL, NULL, 0 };
 	struct config conf;
 	struct output_summary sum;
 	size_t nspecs = 0, i;
@@ -254,6 +258,14 @@ cli_read(int argc, char **argv)
 		case 'D':
 			scfg.spool_dir = optarg;
 			break;
+		case 'B':
+			if (cli_parse_size(optarg, &scfg.spool_max) == -1 ||
+			    scfg.spool_max == 0) {
+				log_warnx("--spool-max %s: expected a size "
+				    "above 0 (a number, K, M or G)", optarg);
+				goto done;
+			}
+			break;
 		default:
 			usage(stderr);
 			goto done;
@@ -274,6 +286,9 @@ cli_read(int argc, char **argv)
 		sensor = conf.sensor;
 	if (scfg.spool_dir == NULL)
 		scfg.spool_dir = conf.spool_dir;
+	if (scfg.spool_max == 0)
+		scfg.spool_max = conf.spool_max > 0 ? conf.spool_max :
+		    LIMIT_SPOOL_MAX_DEFAULT;
 	scfg.password = config_db_password(&conf);
 	if (config_pseudonymiser(&conf, &ctx->pseudo, err) == -1) {
 		log_warnx("%s", err);
@@ -336,9 +351,11 @@ cli_read(int argc, char **argv)
 			    " spooled %" PRIu64 " replayed %" PRIu64
 			    " pending %" PRIu64 " lost %" PRIu64
 			    " commits_full %" PRIu64 " queue_waits %" PRIu64
+			    " spool_full %" PRIu64 " spool_errors %" PRIu64
 			    "\n", sum.name, sum.st.written, sum.st.spooled,
 			    sum.st.replayed, sum.st.pending, sum.st.lost,
-			    sum.st.commits_full, sum.st.queue_waits);
+			    sum.st.commits_full, sum.st.queue_waits,
+			    sum.st.spool_full, sum.st.spool_errors);
 	}
 	if (session_stage_get_stats(stage)->alloc_failures > 0) {
 		log_warnx("%" PRIu64 " SMTP sessions not followed: out of "

@@ -466,6 +466,22 @@
 #define LIMIT_STORE_RETRY_MAX_S		30
 
 /*
+ * Bytes of a database server's spool file, framing included: the default
+ * of --spool-max (store_config.spool_max). While a server is away its
+ * units wait there, and an outage of days would otherwise fill the disk
+ * that the capture, the logs and SQLite share. 1 GiB holds some 2.7
+ * million units of ordinary mail (tests/store/mkpcap.py's records of two
+ * recipients and their sessions' summaries: 394 bytes each on average,
+ * framing included). A file a last run left over the budget counts too.
+ * Hit: the unit is refused (a full spool refuses every unit until the
+ * server is back and takes it, then has room again), counted as lost
+ * (store_stats.lost and .spool_full), with a warning in the log when the
+ * refusing starts and at close, and the count in read's summary. What
+ * is spooled is kept and sent as always.
+ */
+#define LIMIT_SPOOL_MAX_DEFAULT		(1ull << 30)
+
+/*
  * Rows of one multi-row statement to a server: parameters under the
  * 65535 that MariaDB and PostgreSQL allow, bytes under MariaDB's default
  * max_allowed_packet (16 MiB), uids per SELECT ... IN. Hit: the next rows
@@ -487,6 +503,9 @@
 #if LIMIT_STORE_RETRY_MIN_S < 1 || \
     LIMIT_STORE_RETRY_MAX_S < LIMIT_STORE_RETRY_MIN_S
 #error "LIMIT_STORE_RETRY_* out of range"
+#endif
+#if LIMIT_SPOOL_MAX_DEFAULT < LIMIT_STORE_UNIT_BYTES + 8
+#error "LIMIT_SPOOL_MAX_DEFAULT must hold the largest unit, framed"
 #endif
 
 /* ---- outputs --------------------------------------------------------- */

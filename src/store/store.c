@@ -11,7 +11,11 @@
  * spool and sends it when it is back. A connection lost mid-batch loses
  * nothing: the batch goes to the spool too. Applying a unit twice stores
  * it once (the (sensor, uid) and (session, trans_depth) keys), which is
- * what makes "send the spool again" always safe.
+ * what makes "send the spool again" always safe. The spool has a budget
+ * (--spool-max): a unit that would pass it is refused, counted as lost
+ * and warned about; what is spooled is kept, and once the server has
+ * taken it the spool has room again. "Nothing lost" holds within that
+ * budget.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -216,6 +220,8 @@ struct store {
 	int64_t			 batch_at;	/* its first unit, mono_ms() */
 	unsigned		 backoff;
 	bool			 failed;
+	bool			 spool_refusing;	/* said full, till sent */
+	bool			 spool_failing;		/* a write failed */
 	struct store_stats	 st;		/* the writer's */
 	uint64_t		 lost_early;	/* the caller's */
 	uint64_t		 queue_waits;	/* the caller's, under mu */
@@ -558,6 +564,51 @@ bad:
 	return 0;
 }
 
+/*
+ * One unit into the spool, or counted as lost: never silently. A unit
+ * that would take the spool past its budget is refused; the warning is
+ * said at the first, and again only after a replay has emptied the
+ * spool (a smaller unit may still fit after a refused one: the units'
+ * order does not matter, applying them is idempotent either way). A
+ * write error is warned about at the first, and again after a write that
+ * worked.
+ */
+static int
+to_spool(struct store *s, const uint8_t *p, size_t n)
+{
+	int e;
+
+	if (!spool_has_room(s->spool, n)) {
+		if (!s->spool_refusing)
+			log_warnx("%s: the spool %s is full (%" PRIu64 " of "
+			    "%" PRIu64 " bytes, --spool-max): new records are "
+			    "refused and counted as lost until the database "
+			    "takes the spool", s->name, spool_path(s->spool),
+			    spool_bytes(s->spool), spool_max(s->spool));
+		s->spool_refusing = true;
+		s->st.spool_full++;
+		s->st.lost++;
+		return -1;
+	}
+	if (spool_append(s->spool, p, n) == -1) {
+		e = errno;
+		if (!s->spool_failing)
+			log_warnx("%s: the spool %s cannot be written (%s): "
+			    "records are lost", s->name, spool_path(s->spool),
+			    strerror(e));
+		s->spool_failing = true;
+		s->st.spool_errors++;
+		s->st.lost++;
+		return -1;
+	}
+	if (s->spool_failing)
+		log_info("%s: the spool %s is written again", s->name,
+		    spool_path(s->spool));
+	s->spool_failing = false;
+	s->st.spooled++;
+	return 0;
+}
+
 /* Keep the open transaction's units in the spool, and go offline. */
 static void
 go_offline(struct store *s, const char *why)
@@ -570,13 +621,7 @@ go_offline(struct store *s, const char *why)
 	while (c.len > 0) {
 		if (!cur_take_le32len(&c, &u))
 			break;
-		if (spool_append(s->spool, u.p, u.len) == -1) {
-			log_warn("%s", spool_path(s->spool));
-			s->st.lost++;
-			s->failed = true;
-		} else {
-			s->st.spooled++;
-		}
+		(void)to_spool(s, u.p, u.len);
 	}
 	s->st.written -= s->in_batch < s->st.written ? s->in_batch :
 	    s->st.written;
@@ -721,6 +766,10 @@ replay(struct store *s)
 		    s->name, n, spool_path(s->spool));
 		if (spool_clear(s->spool) == -1)
 			log_warn("%s", spool_path(s->spool));
+		if (s->spool_refusing)
+			log_info("%s: the spool %s has room again", s->name,
+			    spool_path(s->spool));
+		s->spool_refusing = false;
 		return 0;
 	}
 	/* Gone again: the spool stays whole, the units go after it. */
@@ -766,14 +815,11 @@ put_unit(struct store *s, const uint8_t *p, size_t n)
 	if (s->h == NULL && s->spool != NULL)
 		maybe_reconnect(s);
 	if (s->h == NULL) {
-		if (s->spool == NULL || spool_append(s->spool, p, n) == -1) {
-			if (s->spool != NULL)
-				log_warn("%s", spool_path(s->spool));
+		if (s->spool == NULL) {
 			s->st.lost++;
 			return -1;
 		}
-		s->st.spooled++;
-		return 0;
+		return to_spool(s, p, n);
 	}
 	if (s->in_batch++ == 0)
 		s->batch_at = mono_ms();
@@ -972,7 +1018,9 @@ store_open(const char *spec, const struct store_config *cfg,
 	if (d->remote) {
 		path = spool_name(cfg->spool_dir != NULL ? cfg->spool_dir :
 		    ".", s->name);
-		if (path == NULL || (s->spool = spool_new(path)) == NULL)
+		if (path == NULL || (s->spool = spool_new(path,
+		    cfg->spool_max > 0 ? cfg->spool_max :
+		    LIMIT_SPOOL_MAX_DEFAULT)) == NULL)
 			goto oom;
 		free(path);
 		path = NULL;
@@ -984,6 +1032,16 @@ store_open(const char *spec, const struct store_config *cfg,
 			s->retry_at = mono_ms() + LIMIT_STORE_RETRY_MIN_S * 1000;
 		} else {
 			(void)replay(s);
+		}
+		/* A last run's spool over the budget (one given smaller). */
+		if (spool_bytes(s->spool) > spool_max(s->spool)) {
+			log_warnx("%s: the spool %s holds %" PRIu64 " bytes, "
+			    "over its budget of %" PRIu64 " (--spool-max): new "
+			    "records are refused and counted as lost until "
+			    "the database takes it", s->name,
+			    spool_path(s->spool), spool_bytes(s->spool),
+			    spool_max(s->spool));
+			s->spool_refusing = true;
 		}
 	}
 	if (pthread_mutex_init(&s->mu, NULL) != 0)
@@ -1065,6 +1123,15 @@ store_close_stats(struct store *s, struct store_stats *st)
 		s->retry_at = 0;
 		maybe_reconnect(s);
 	}
+	if (s->st.spool_full > 0)
+		log_warnx("%s: %" PRIu64 " records refused: the spool %s was "
+		    "full (--spool-max %" PRIu64 " bytes)", s->name,
+		    s->st.spool_full, spool_path(s->spool),
+		    spool_max(s->spool));
+	if (s->st.spool_errors > 0)
+		log_warnx("%s: %" PRIu64 " records lost: the spool %s could "
+		    "not be written", s->name, s->st.spool_errors,
+		    spool_path(s->spool));
 	if (s->spool != NULL && spool_units(s->spool) > 0) {
 		log_warnx("%s: %" PRIu64 " records wait in the spool %s: the "
 		    "next run sends them first", s->name,

@@ -20,12 +20,17 @@ struct store_config {
 	const char	*sensor;	/* this sensor's name */
 	const char	*spool_dir;	/* NULL: the working directory */
 	const char	*password;	/* for a URL without one, or NULL */
+	/* The spool's budget in bytes; 0: LIMIT_SPOOL_MAX_DEFAULT. */
+	uint64_t	 spool_max;
 };
 
 /*
  * Units: a transaction's record or a session's summary, each one unit.
  * written + spooled + lost = units given; replayed: sent from a spool
  * (this run's or an earlier one's); pending: left in the spool at close.
+ * Of the lost, spool_full were refused because the spool was at its
+ * budget (store_config.spool_max), spool_errors because it could not be
+ * written (a full disk).
  */
 struct store_stats {
 	uint64_t	 written;
@@ -33,6 +38,8 @@ struct store_stats {
 	uint64_t	 replayed;
 	uint64_t	 lost;
 	uint64_t	 pending;
+	uint64_t	 spool_full;
+	uint64_t	 spool_errors;
 	/*
 	 * Caps hit (common/limits.h), nothing lost: commits forced by the
 	 * batch's unit or byte cap, and waits of the reader for the writer

@@ -7,6 +7,8 @@
  * by this program, but it sits on a disk and is read after crashes: it is
  * input like any other. abort() when an invariant breaks.
  */
+#include <sys/stat.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +163,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct spool *sp;
 	struct batch x;
 	uint64_t units, malformed = 0;
+	struct stat sb;
 	int64_t n;
 	FILE *fp;
 
@@ -169,9 +172,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	fwrite(data, 1, size, fp);
 	fclose(fp);
-	check((sp = spool_new(path)) != NULL);
+	check((sp = spool_new(path, LIMIT_SPOOL_MAX_DEFAULT)) != NULL);
 	/* Counting cuts a torn tail off; what is left replays whole. */
 	units = spool_units(sp);
+	/* Its bytes, as the budget counts them, are the file's. */
+	check(stat(path, &sb) == 0 && spool_bytes(sp) == (uint64_t)sb.st_size);
 	dbuf_init(&x.b, 256u << 20);
 	x.units = 0;
 	n = spool_replay(sp, take, &x);

@@ -15,6 +15,10 @@ usage: check_servers.py SMTPSNIFF
   counts what was spooled and replayed;
 - outage across runs: with the server down for a whole run the records
   wait in the spool; the next run, with the server back, sends them first;
+- the spool's budget: with the server down and a small --spool-max, the
+  spool stays within it, the rest is refused, counted as lost and warned
+  about; the next run sends exactly what was spooled (the rows the spool
+  file's units make), nothing twice, and then the spool takes units again;
 - passwords from the environment and from the configuration file (-c),
   never printed; a wrong one stops the run instead of spooling.
 Last line: "N passed, N failed"; exit 1 on failure.
@@ -158,16 +162,16 @@ def feed_fifo(fifo, data, marks):
         f.write(data[pos:])
 
 
-def outage(binary, srv, volume, expect, tmp):
-    """Kill the server in the middle of a run, start it again."""
-    fifo = os.path.join(tmp, f"feed-{srv.kind}")
-    spool = os.path.join(tmp, f"spool-{srv.kind}")
+def read_with_outage(binary, srv, volume, spool, fifo, extra=()):
+    """A run fed through a FIFO, the server killed at 35 % of the capture
+    and started again at 70 %: (exit status, stderr, events)."""
     os.makedirs(spool, exist_ok=True)
     os.mkfifo(fifo)
     with open(volume, "rb") as f:
         data = f.read()
-    proc = subprocess.Popen([binary, "read", "--spool-dir", spool, "-o",
-                             srv.url, fifo], stderr=subprocess.PIPE)
+    proc = subprocess.Popen([binary, "read", "--spool-dir", spool] +
+                            list(extra) + ["-o", srv.url, fifo],
+                            stderr=subprocess.PIPE)
     events = []
 
     def down():
@@ -188,9 +192,16 @@ def outage(binary, srv, volume, expect, tmp):
         _, err = proc.communicate(timeout=120)
     finally:
         t.join(timeout=120)
-    err = err.decode()
+    return proc.returncode, err.decode(), events
+
+
+def outage(binary, srv, volume, expect, tmp):
+    """Kill the server in the middle of a run, start it again."""
+    spool = os.path.join(tmp, f"spool-{srv.kind}")
+    rc, err, events = read_with_outage(binary, srv, volume, spool,
+                                       os.path.join(tmp, f"feed-{srv.kind}"))
     st = store_line(err, srv.url)
-    check(f"outage {srv.kind}: run exits 0", proc.returncode == 0, err)
+    check(f"outage {srv.kind}: run exits 0", rc == 0, err)
     check(f"outage {srv.kind}: summary", st is not None, err)
     if st is None:
         return
@@ -303,6 +314,166 @@ def old_spool(binary, srv, cap, tmp):
           r.returncode == 0 and any(u[:1] == b"M" for u in old) and
           got[0][0] != "0" and got[0][1] == "0",
           f"{r.stderr.decode()} {got}")
+
+
+def spool_units(path):
+    """The units of a spool file: 4-byte length, unit, the length again
+    (src/store/spool.c)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    units, pos = [], 0
+    while pos < len(data):
+        n = int.from_bytes(data[pos:pos + 4], "little")
+        if data[pos + 4 + n:pos + 8 + n] != data[pos:pos + 4]:
+            raise ValueError(f"{path}: a torn unit at {pos}")
+        units.append(data[pos + 4:pos + 4 + n])
+        pos += 8 + n
+    return units
+
+
+def unit_decode(u, pos, k):
+    """k values of a unit from pos (src/store/unit.h): a tag byte (0 an
+    integer, 0x80 set NULL), then 8 bytes or a 4-byte length and bytes."""
+    vals = []
+    for _ in range(k):
+        tag = u[pos]
+        pos += 1
+        if tag & 0x80:
+            vals.append(None)
+        elif tag == 0:
+            vals.append(int.from_bytes(u[pos:pos + 8], "little",
+                                       signed=True))
+            pos += 8
+        else:
+            n = int.from_bytes(u[pos:pos + 4], "little")
+            vals.append(u[pos + 4:pos + 4 + n])
+            pos += 4 + n
+    return vals, pos
+
+
+def rows_of(units):
+    """The rows the units make in an empty database: (messages,
+    recipients, attachments, sessions), as counts() gives them."""
+    msgs = rcpts = atts = 0
+    uids = set()
+    for u in units:
+        key, pos = unit_decode(u, 1, 7)
+        uids.add(key[0])
+        if u[:1] in (b"M", b"N"):	# N: schema 3 (attachment depth)
+            msgs += 1
+            _, pos = unit_decode(u, pos, 22)
+            (n,), pos = unit_decode(u, pos, 1)
+            rcpts += n
+            _, pos = unit_decode(u, pos, 5 * n)
+            (n,), pos = unit_decode(u, pos, 1)
+            atts += n
+    return (msgs, rcpts, atts, len(uids))
+
+
+def spool_budget(binary, srv, volume, tmp):
+    """Down for a run with a small --spool-max: the spool keeps what fits,
+    the rest is lost, said; the next run sends exactly what was kept."""
+    spool = os.path.join(tmp, f"spoolmax-{srv.kind}")
+    os.makedirs(spool, exist_ok=True)
+    budget = 128 * 1024
+    read = [binary, "read", "--spool-dir", spool, "--spool-max", "128K",
+            "-o", srv.url]
+    srv.kill()
+    r1 = run(read + [volume])
+    err1 = r1.stderr.decode()
+    st1 = store_line(err1, srv.url)
+    full = re.search(r" spool_full (\d+) spool_errors (\d+)", err1)
+    tag = f"spool budget {srv.kind}"
+    check(f"{tag}: a run that lost records exits 2", r1.returncode == 2,
+          err1)
+    check(f"{tag}: some spooled, the rest lost and counted as spool_full",
+          st1 is not None and full is not None and st1["spooled"] > 0 and
+          st1["lost"] > 0 and st1["written"] == 0 and
+          st1["pending"] == st1["spooled"] and
+          int(full.group(1)) == st1["lost"] and full.group(2) == "0",
+          err1[-2000:])
+    check(f"{tag}: warned once when full, and at exit",
+          err1.count("is full") == 1 and
+          f"{st1 and st1['lost']} records refused" in err1 and
+          "NOT written" in err1, err1[-2000:])
+    files = glob.glob(os.path.join(spool, "*.spool"))
+    check(f"{tag}: one spool file, within the budget", len(files) == 1 and
+          0 < os.path.getsize(files[0]) <= budget,
+          f"{files} {[os.path.getsize(f) for f in files]}")
+    if len(files) != 1 or st1 is None:
+        srv.start()
+        return
+    units = spool_units(files[0])
+    want = rows_of(units)
+    check(f"{tag}: the file holds what was counted spooled",
+          len(units) == st1["spooled"], f"{len(units)} {st1}")
+    srv.start()
+    empty = os.path.join(tmp, "empty.pcap")
+    with open(empty, "wb") as f:
+        f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff0000"
+                              "01000000"))
+    r2 = run(read + [empty])
+    st2 = store_line(r2.stderr.decode(), srv.url)
+    check(f"{tag}: the next run sends the spool, loses nothing",
+          r2.returncode == 0 and st2 is not None and
+          st2["replayed"] == st1["spooled"] and st2["pending"] == 0 and
+          st2["lost"] == 0, f"{r2.stderr.decode()} {st2}")
+    got = counts(srv)
+    check(f"{tag}: the database has the spooled rows, and no more",
+          got == want and want[0] > 0, f"{got} != {want}")
+    dup = srv.sql("SELECT count(*) FROM (SELECT session_id, trans_depth "
+                  "FROM messages GROUP BY session_id, trans_depth "
+                  "HAVING count(*) > 1) d")
+    check(f"{tag}: no message twice", dup == [["0"]], str(dup))
+    check(f"{tag}: spool emptied",
+          glob.glob(os.path.join(spool, "*.spool")) == [],
+          str(os.listdir(spool)))
+    # Emptied, the spool takes units again, as many as the first time.
+    srv.kill()
+    r3 = run(read + [volume])
+    st3 = store_line(r3.stderr.decode(), srv.url)
+    check(f"{tag}: sent, the spool has room again",
+          st3 is not None and st3["spooled"] == st1["spooled"] and
+          st3["lost"] == st1["lost"], f"{st3} {st1}")
+    srv.start()
+    for f in glob.glob(os.path.join(spool, "*.spool")):
+        os.unlink(f)
+
+
+def outage_budget(binary, srv, volume, expect, tmp):
+    """An outage in the middle of a run, with a spool budget too small for
+    it: what was spooled is sent when the server is back, the spool has
+    room again, and what it refused is lost, counted, and missing."""
+    spool = os.path.join(tmp, f"spool4-{srv.kind}")
+    rc, err, events = read_with_outage(
+        binary, srv, volume, spool, os.path.join(tmp, f"feed4-{srv.kind}"),
+        ["--spool-max", "64K"])
+    st = store_line(err, srv.url)
+    full = re.search(r" spool_full (\d+) spool_errors (\d+)", err)
+    tag = f"outage budget {srv.kind}"
+    check(f"{tag}: the server was killed and came back",
+          events == ["killed", "started"], str(events))
+    check(f"{tag}: a run that lost records exits 2", rc == 2, err[-2000:])
+    check(f"{tag}: spooled, replayed in the run, the rest counted lost",
+          st is not None and full is not None and st["spooled"] > 0 and
+          st["replayed"] == st["spooled"] and st["pending"] == 0 and
+          st["lost"] > 0 and int(full.group(1)) == st["lost"] and
+          full.group(2) == "0", err[-2000:])
+    check(f"{tag}: said when full, and when it had room again",
+          err.count("is full") == 1 and "has room again" in err and
+          err.index("is full") < err.index("has room again"), err[-2000:])
+    got = counts(srv)
+    check(f"{tag}: the refused records are missing, the rest there once",
+          st is not None and got[0] < expect[0] and
+          got[0] + got[3] >= expect[0] + expect[3] - st["lost"],
+          f"{got} {expect} {st}")
+    dup = srv.sql("SELECT count(*) FROM (SELECT session_id, trans_depth "
+                  "FROM messages GROUP BY session_id, trans_depth "
+                  "HAVING count(*) > 1) d")
+    check(f"{tag}: no message twice", dup == [["0"]], str(dup))
+    check(f"{tag}: spool emptied",
+          glob.glob(os.path.join(spool, "*.spool")) == [],
+          str(os.listdir(spool)))
 
 
 def passwords(binary, srv, cap, tmp):
@@ -572,6 +743,12 @@ def main():
                 old_spool(binary, s, os.path.join(
                     ROOT, "tests/pcap/own/forwarded-message/input.pcap"),
                     tmp)
+                s.sql("DROP TABLE messages, recipients, attachments, "
+                      "sessions, sensors, alerts, schema_version")
+                spool_budget(binary, s, volume, tmp)
+                s.sql("DROP TABLE messages, recipients, attachments, "
+                      "sessions, sensors, alerts, schema_version")
+                outage_budget(binary, s, volume, vexpect, tmp)
         finally:
             for s in servers:
                 s.stop()

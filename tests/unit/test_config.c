@@ -145,6 +145,25 @@ test_today_files_keep_working(void **state)
 	config_free(&c);
 }
 
+/* spool_max: a size as --spool-max takes it; anything else is an error. */
+static void
+test_spool_max_is_a_size(void **state)
+{
+	char err[ERRBUF_SIZE];
+	struct config c;
+
+	assert_int_equal(load("spool_max = 512M\n", &c, err), 0);
+	assert_int_equal(c.spool_max, 512ull << 20);
+	config_free(&c);
+	assert_int_equal(load("spool_max = 65536\n", &c, err), 0);
+	assert_int_equal(c.spool_max, 65536);
+	config_free(&c);
+	assert_string_equal(error_of("sensor = s\nspool_max = 1T\n"),
+	    "2: spool_max: expected a size above 0 (a number, K, M or G)");
+	assert_string_equal(error_of("spool_max = 0\n"),
+	    "1: spool_max: expected a size above 0 (a number, K, M or G)");
+}
+
 static void
 test_errors_name_their_line(void **state)
 {
@@ -292,6 +311,7 @@ main(void)
 		cmocka_unit_test(test_quoted_value_keeps_blanks_and_unescapes),
 		cmocka_unit_test(test_bad_quotes_are_errors_naming_the_line),
 		cmocka_unit_test(test_today_files_keep_working),
+		cmocka_unit_test(test_spool_max_is_a_size),
 		cmocka_unit_test(test_errors_name_their_line),
 		cmocka_unit_test(test_nul_byte_is_an_error),
 		cmocka_unit_test(test_overlong_line_is_an_error_not_a_cut),

@@ -1,14 +1,20 @@
 /*
  * test_store.c: the SQLite store keeps hostile strings byte for byte:
  * SQL metacharacters, quotes, invalid UTF-8. Everything is bound, nothing
- * is spliced into SQL. The spool: torn units, and a server that is not
- * there (the servers themselves: tests/store/check_servers.py).
+ * is spliced into SQL. The spool: torn units, a full disk, its budget,
+ * and a server that is not there (the servers themselves:
+ * tests/store/check_servers.py).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <glob.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +38,7 @@ test_hostile_strings_round_trip_unchanged(void **state)
 	struct record_conn conn;
 	struct record_rcpt rc;
 	struct record r;
-	struct store_config cfg = { NULL, NULL, NULL };
+	struct store_config cfg = { NULL, NULL, NULL, 0 };
 	struct store *s;
 	sqlite3 *db;
 	sqlite3_stmt *q;
@@ -89,7 +95,7 @@ test_hostile_strings_round_trip_unchanged(void **state)
 static void
 test_unwritable_path_is_a_clear_error(void **state)
 {
-	struct store_config cfg = { "s", NULL, NULL };
+	struct store_config cfg = { "s", NULL, NULL, 0 };
 	char err[ERRBUF_SIZE];
 
 	assert_null(store_open("sqlite:/nonexistent/dir/x.db", &cfg, err));
@@ -116,7 +122,7 @@ test_spool_torn_tail_is_cut_and_appends_follow(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/s.spool", dir);
-	assert_non_null(sp = spool_new(path));
+	assert_non_null(sp = spool_new(path, LIMIT_SPOOL_MAX_DEFAULT));
 	assert_int_equal(spool_units(sp), 0);
 	assert_int_equal(spool_append(sp, "one", 3), 0);
 	assert_int_equal(spool_append(sp, "two", 3), 0);
@@ -126,7 +132,7 @@ test_spool_torn_tail_is_cut_and_appends_follow(void **state)
 	fwrite("\x05\0\0\0th", 1, 6, fp);
 	fclose(fp);
 
-	assert_non_null(sp = spool_new(path));
+	assert_non_null(sp = spool_new(path, LIMIT_SPOOL_MAX_DEFAULT));
 	assert_int_equal(spool_units(sp), 2);
 	assert_int_equal(spool_append(sp, "four", 4), 0);
 	got[0] = '\0';
@@ -147,7 +153,7 @@ static void
 test_unreachable_server_spools(void **state)
 {
 	char dir[] = "/tmp/smtpsniff-spool-XXXXXX", err[ERRBUF_SIZE];
-	struct store_config cfg = { "s", dir, NULL };
+	struct store_config cfg = { "s", dir, NULL, 0 };
 	struct store_stats st;
 	struct record_conn conn;
 	struct record r;
@@ -178,12 +184,409 @@ test_unreachable_server_spools(void **state)
 	snprintf(path, sizeof(path), "%s/smtpsniff-*.spool", dir);
 	assert_int_equal(glob(path, 0, NULL, &g), 0);
 	assert_int_equal(g.gl_pathc, 1);
-	assert_non_null(sp = spool_new(g.gl_pathv[0]));
+	assert_non_null(sp = spool_new(g.gl_pathv[0], LIMIT_SPOOL_MAX_DEFAULT));
 	assert_int_equal(spool_units(sp), 2);
 	spool_clear(sp);
 	spool_free(sp);
 	globfree(&g);
 	rmdir(dir);
+}
+
+/* Remove dir's spool files, and dir. */
+static void
+rm_spools(const char *dir)
+{
+	char pat[256];
+	glob_t g;
+	size_t k;
+
+	snprintf(pat, sizeof(pat), "%s/*", dir);
+	if (glob(pat, 0, NULL, &g) == 0) {
+		for (k = 0; k < g.gl_pathc; k++)
+			unlink(g.gl_pathv[k]);
+		globfree(&g);
+	}
+	rmdir(dir);
+}
+
+/* Bytes of a file, or -1. */
+static long long
+file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+/*
+ * A write that fails half way (a disk that filled; here the file size
+ * limit, which cuts the write short the same way): the unit is refused,
+ * the file is cut back to its whole units, and a unit appended when
+ * there is room again is read back, not hidden behind a torn one.
+ */
+static void
+test_spool_write_error_is_cut_off_and_appends_follow(void **state)
+{
+	char dir[] = "/tmp/smtpsniff-spool-XXXXXX", path[128], got[256];
+	char big[100];
+	struct rlimit old, rl;
+	struct spool *sp;
+	void (*prev)(int);
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.spool", dir);
+	memset(big, 'B', sizeof(big));
+	prev = signal(SIGXFSZ, SIG_IGN);
+	assert_non_null(sp = spool_new(path, LIMIT_SPOOL_MAX_DEFAULT));
+	assert_int_equal(spool_append(sp, "one", 3), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	rl = old;
+	rl.rlim_cur = 11 + 50;	/* "one" framed, and half of the next */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	errno = 0;
+	assert_int_equal(spool_append(sp, big, sizeof(big)), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	assert_int_equal(file_size(path), 11);
+	assert_int_equal(spool_append(sp, "three", 5), 0);
+	assert_int_equal(spool_units(sp), 2);
+	assert_int_equal(spool_bytes(sp), 11 + 13);
+	got[0] = '\0';
+	assert_int_equal(spool_replay(sp, collect, got), 2);
+	assert_string_equal(got, "one|three|");
+	spool_free(sp);
+	/* The next run reads the same: nothing torn to cut. */
+	assert_non_null(sp = spool_new(path, LIMIT_SPOOL_MAX_DEFAULT));
+	assert_int_equal(spool_units(sp), 2);
+	assert_int_equal(spool_bytes(sp), 24);
+	assert_int_equal(spool_clear(sp), 0);
+	spool_free(sp);
+	rmdir(dir);
+}
+
+/*
+ * The budget: units that fit are appended, the first that does not is
+ * refused (EDQUOT) and the file is left as it was; a file a last run left
+ * over a smaller budget is kept whole and refuses; emptied, it takes
+ * units again.
+ */
+static void
+test_spool_budget_refuses_and_keeps(void **state)
+{
+	char dir[] = "/tmp/smtpsniff-spool-XXXXXX", path[128], got[256];
+	struct spool *sp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/s.spool", dir);
+	/* Three 4-byte units framed are 36 bytes. */
+	assert_non_null(sp = spool_new(path, 3 * 12 + 5));
+	assert_true(spool_has_room(sp, 4));
+	assert_int_equal(spool_append(sp, "aaaa", 4), 0);
+	assert_int_equal(spool_append(sp, "bbbb", 4), 0);
+	assert_int_equal(spool_append(sp, "cccc", 4), 0);
+	assert_false(spool_has_room(sp, 4));
+	assert_false(spool_has_room(sp, 0));
+	errno = 0;
+	assert_int_equal(spool_append(sp, "dddd", 4), -1);
+	assert_int_equal(errno, EDQUOT);
+	assert_int_equal(spool_units(sp), 3);
+	assert_int_equal(spool_bytes(sp), 36);
+	assert_int_equal(file_size(path), 36);
+	spool_free(sp);
+
+	assert_non_null(sp = spool_new(path, 20));
+	assert_int_equal(spool_units(sp), 3);
+	assert_int_equal(spool_bytes(sp), 36);
+	assert_int_equal(spool_max(sp), 20);
+	assert_int_equal(spool_append(sp, "e", 1), -1);
+	assert_int_equal(file_size(path), 36);
+	got[0] = '\0';
+	assert_int_equal(spool_replay(sp, collect, got), 3);
+	assert_string_equal(got, "aaaa|bbbb|cccc|");
+	assert_int_equal(spool_clear(sp), 0);
+	assert_true(spool_has_room(sp, 12));
+	assert_int_equal(spool_append(sp, "eeee", 4), 0);
+	assert_int_equal(spool_bytes(sp), 12);
+	assert_int_equal(spool_clear(sp), 0);
+	spool_free(sp);
+	rmdir(dir);
+}
+
+/* A record of session "Cz" with trans_depth depth, and its unit. */
+static void
+budget_record(struct record *r, struct record_conn *conn, int depth)
+{
+	memset(conn, 0, sizeof(*conn));
+	strcpy(conn->uid, "Cz");
+	conn->client.af = conn->server.af = 4;
+	memset(r, 0, sizeof(*r));
+	r->conn = conn;
+	r->trans_depth = depth;
+	r->has_mail = true;
+	r->mail_from = "a@example.org";
+	r->status = RECORD_ACCEPTED;
+}
+
+struct frames {
+	struct dbuf	 b;	/* the units, each framed by its length */
+	int		 n;
+};
+
+static int
+keep_frame(void *arg, const uint8_t *p, size_t n)
+{
+	struct frames *f = arg;
+
+	u_le(&f->b, n, 4);
+	dbuf_add(&f->b, p, n);
+	f->n++;
+	return dbuf_status(&f->b);
+}
+
+/*
+ * The units the spool of dir holds are those of the records of depth 1
+ * to n, byte for byte and in order. Returns the file's size.
+ */
+static long long
+spool_holds(const char *dir, int n)
+{
+	struct record_conn conn;
+	struct record r;
+	struct frames f;
+	struct dbuf u, tmp;
+	struct spool *sp;
+	struct cur c;
+	struct span got;
+	char pat[256];
+	long long size;
+	glob_t g;
+	int i;
+
+	snprintf(pat, sizeof(pat), "%s/smtpsniff-*.spool", dir);
+	assert_int_equal(glob(pat, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 1);
+	size = file_size(g.gl_pathv[0]);
+	assert_non_null(sp = spool_new(g.gl_pathv[0],
+	    LIMIT_SPOOL_MAX_DEFAULT));
+	dbuf_init(&f.b, 1u << 20);
+	f.n = 0;
+	assert_int_equal(spool_replay(sp, keep_frame, &f), n);
+	assert_int_equal(f.n, n);
+	dbuf_init(&u, LIMIT_STORE_UNIT_BYTES);
+	dbuf_init(&tmp, LIMIT_STORE_UNIT_BYTES);
+	c = cur_make(f.b.p, f.b.len);
+	for (i = 1; i <= n; i++) {
+		budget_record(&r, &conn, i);
+		unit_message(&u, &tmp, &r);
+		assert_true(cur_take_le32len(&c, &got));
+		assert_int_equal(got.len, u.len);
+		assert_memory_equal(got.p, u.p, u.len);
+	}
+	assert_int_equal(c.len, 0);
+	dbuf_fini(&u);
+	dbuf_fini(&tmp);
+	dbuf_fini(&f.b);
+	spool_free(sp);
+	globfree(&g);
+	return size;
+}
+
+/* What a function said on stderr, run with stderr into a file. */
+static char *
+stderr_of(void (*fn)(void *), void *arg)
+{
+	char path[] = "/tmp/smtpsniff-stderr-XXXXXX", *text;
+	int fd, saved;
+	long long n;
+	FILE *fp;
+
+	assert_true((fd = mkstemp(path)) >= 0);
+	fflush(stderr);
+	assert_true((saved = dup(2)) >= 0);
+	assert_int_equal(dup2(fd, 2), 2);
+	fn(arg);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	close(fd);
+	n = file_size(path);
+	assert_true(n >= 0);
+	assert_non_null(text = calloc(1, (size_t)n + 1));
+	assert_non_null(fp = fopen(path, "rb"));
+	assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	unlink(path);
+	return text;
+}
+
+static int
+count_of(const char *text, const char *what)
+{
+	int n = 0;
+
+	for (; (text = strstr(text, what)) != NULL; text++)
+		n++;
+	return n;
+}
+
+struct budget_run {
+	const char		*dir;
+	uint64_t		 max;	/* the spool's budget */
+	int			 from, to;	/* records of these depths */
+	int			 rc;
+	struct store_stats	 st;
+};
+
+/* One run: records from..to into a server that is not there. */
+static void
+budget_run(void *arg)
+{
+	struct budget_run *b = arg;
+	struct store_config cfg = { "s", b->dir, NULL, b->max };
+	struct record_conn conn;
+	struct record r;
+	struct store *s;
+	char err[ERRBUF_SIZE];
+	int i;
+
+	/* Port 1 on loopback: nothing listens, the connection is refused. */
+	assert_non_null(s = store_open("mysql://u@127.0.0.1:1/db", &cfg,
+	    err));
+	for (i = b->from; i <= b->to; i++) {
+		budget_record(&r, &conn, i);
+		assert_int_equal(store_put_record(s, &r), 0);
+	}
+	b->rc = store_close_stats(s, &b->st);
+}
+
+/*
+ * A server that is not there and a spool budget of four units: four are
+ * spooled, byte for byte, and the other six refused, counted as lost and
+ * as spool_full, with one warning when the refusing starts and one at
+ * close. The next run, with a budget smaller than the file, says so at
+ * start, refuses and keeps the file whole; one with room appends after.
+ */
+static void
+test_spool_budget_refuses_counts_and_keeps(void **state)
+{
+	char dir[] = "/tmp/smtpsniff-spool-XXXXXX";
+	struct record_conn conn;
+	struct record r;
+	struct dbuf u, tmp;
+	struct budget_run b;
+	uint64_t frame;
+	char *said;
+
+	assert_non_null(mkdtemp(dir));
+	dbuf_init(&u, LIMIT_STORE_UNIT_BYTES);
+	dbuf_init(&tmp, LIMIT_STORE_UNIT_BYTES);
+	budget_record(&r, &conn, 1);
+	unit_message(&u, &tmp, &r);
+	frame = 8 + u.len;	/* every depth encodes to the same size */
+	dbuf_fini(&u);
+	dbuf_fini(&tmp);
+
+	memset(&b, 0, sizeof(b));
+	b.dir = dir;
+	b.max = 4 * frame + frame / 2;
+	b.from = 1;
+	b.to = 10;
+	said = stderr_of(budget_run, &b);
+	assert_int_equal(b.rc, -1);	/* something was lost */
+	assert_int_equal(b.st.spooled, 4);
+	assert_int_equal(b.st.pending, 4);
+	assert_int_equal(b.st.lost, 6);
+	assert_int_equal(b.st.spool_full, 6);
+	assert_int_equal(b.st.spool_errors, 0);
+	assert_int_equal(b.st.written, 0);
+	assert_int_equal(count_of(said, "is full"), 1);
+	assert_int_equal(count_of(said, "6 records refused"), 1);
+	free(said);
+	assert_int_equal(spool_holds(dir, 4), 4 * frame);
+
+	/* A smaller budget than the file: said at start, all kept. */
+	b.max = frame;
+	b.from = 11;
+	b.to = 12;
+	said = stderr_of(budget_run, &b);
+	assert_int_equal(b.st.spooled, 0);
+	assert_int_equal(b.st.lost, 2);
+	assert_int_equal(b.st.spool_full, 2);
+	assert_int_equal(b.st.pending, 4);
+	assert_int_equal(count_of(said, "over its budget"), 1);
+	assert_int_equal(count_of(said, "is full"), 0);
+	free(said);
+	assert_int_equal(spool_holds(dir, 4), 4 * frame);
+
+	/* Room for one more: it follows the four. */
+	b.max = 5 * frame;
+	b.from = 5;
+	b.to = 6;
+	said = stderr_of(budget_run, &b);
+	assert_int_equal(b.st.spooled, 1);
+	assert_int_equal(b.st.spool_full, 1);
+	assert_int_equal(b.st.pending, 5);
+	free(said);
+	assert_int_equal(spool_holds(dir, 5), 5 * frame);
+	rm_spools(dir);
+}
+
+/*
+ * A spool that cannot be written (the disk full; here the file size
+ * limit): each unit is counted as lost and as spool_errors, warned about
+ * once, and the file keeps its whole units; the next run appends after
+ * them.
+ */
+static void
+test_spool_write_error_counts_lost(void **state)
+{
+	char dir[] = "/tmp/smtpsniff-spool-XXXXXX";
+	struct record_conn conn;
+	struct record r;
+	struct dbuf u, tmp;
+	struct budget_run b;
+	struct rlimit old, rl;
+	void (*prev)(int);
+	uint64_t frame;
+
+	assert_non_null(mkdtemp(dir));
+	dbuf_init(&u, LIMIT_STORE_UNIT_BYTES);
+	dbuf_init(&tmp, LIMIT_STORE_UNIT_BYTES);
+	budget_record(&r, &conn, 1);
+	unit_message(&u, &tmp, &r);
+	frame = 8 + u.len;
+	dbuf_fini(&u);
+	dbuf_fini(&tmp);
+
+	memset(&b, 0, sizeof(b));
+	b.dir = dir;
+	b.from = 1;
+	b.to = 5;
+	prev = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	rl = old;
+	rl.rlim_cur = 2 * frame + frame / 2;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	budget_run(&b);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	assert_int_equal(b.rc, -1);
+	assert_int_equal(b.st.spooled, 2);
+	assert_int_equal(b.st.lost, 3);
+	assert_int_equal(b.st.spool_errors, 3);
+	assert_int_equal(b.st.spool_full, 0);
+	assert_int_equal(b.st.pending, 2);
+	assert_int_equal(spool_holds(dir, 2), 2 * frame);
+
+	b.from = 3;
+	b.to = 3;
+	budget_run(&b);
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(b.st.spooled, 1);
+	assert_int_equal(b.st.pending, 3);
+	assert_int_equal(spool_holds(dir, 3), 3 * frame);
+	rm_spools(dir);
 }
 
 /* The helpers every driver and report leans on. */
@@ -229,7 +632,7 @@ test_batch_and_queue_caps_are_counted(void **state)
 {
 	char path[] = "/tmp/smtpsniff-caps-XXXXXX", spec[64], err[ERRBUF_SIZE];
 	size_t big = 1u << 20, n = LIMIT_STORE_BATCH_BYTES / big + 32, i;
-	struct store_config cfg = { "t", NULL, NULL };
+	struct store_config cfg = { "t", NULL, NULL, 0 };
 	struct record_conn conn;
 	struct store_stats st;
 	struct record r;
@@ -427,7 +830,7 @@ test_mysql_url_malformed_is_a_clear_error(void **state)
 static void
 test_mysql_bad_url_error_names_the_fault(void **state)
 {
-	struct store_config cfg = { "t", NULL, NULL };
+	struct store_config cfg = { "t", NULL, NULL, 0 };
 	char err[ERRBUF_SIZE];
 
 	assert_null(store_open("mysql://u:s3cret%zz@127.0.0.1:1/db", &cfg,
@@ -462,7 +865,7 @@ test_store_name_never_shows_a_password(void **state)
 	};
 	char dir[] = "/tmp/smtpsniff-name-XXXXXX", err[ERRBUF_SIZE];
 	char path[256];
-	struct store_config cfg = { "t", dir, NULL };
+	struct store_config cfg = { "t", dir, NULL, 0 };
 	struct store *s;
 	glob_t g;
 	size_t i, k;
@@ -491,6 +894,11 @@ main(void)
 		cmocka_unit_test(test_unwritable_path_is_a_clear_error),
 		cmocka_unit_test(test_spool_torn_tail_is_cut_and_appends_follow),
 		cmocka_unit_test(test_unreachable_server_spools),
+		cmocka_unit_test(
+		    test_spool_write_error_is_cut_off_and_appends_follow),
+		cmocka_unit_test(test_spool_budget_refuses_and_keeps),
+		cmocka_unit_test(test_spool_budget_refuses_counts_and_keeps),
+		cmocka_unit_test(test_spool_write_error_counts_lost),
 		cmocka_unit_test(test_sql_helpers),
 		cmocka_unit_test(test_batch_and_queue_caps_are_counted),
 		cmocka_unit_test(
