@@ -25,10 +25,33 @@ block_size(void *p)
 }
 
 static _Atomic uint64_t	limit_bytes;
-static _Atomic uint64_t	used_total;
 static _Atomic uint64_t	peak_total;
 static _Atomic uint64_t	used_layer[MEM_LAYER_MAX];
 static _Atomic uint64_t	peak_layer[MEM_LAYER_MAX];
+
+static void
+raise_peak(_Atomic uint64_t *peak, uint64_t v)
+{
+	uint64_t p = atomic_load_explicit(peak, memory_order_relaxed);
+
+	while (v > p && !atomic_compare_exchange_weak_explicit(peak, &p, v,
+	    memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+/* The sum of the layers now; raises the total's peak. */
+static uint64_t
+total(void)
+{
+	uint64_t t = 0;
+	int i;
+
+	for (i = 0; i < MEM_LAYER_MAX; i++)
+		t += atomic_load_explicit(&used_layer[i], memory_order_relaxed);
+	if (t > atomic_load_explicit(&peak_total, memory_order_relaxed))
+		raise_peak(&peak_total, t);
+	return t;
+}
 
 void
 mem_set_limit(uint64_t bytes)
@@ -47,8 +70,7 @@ mem_over(void)
 {
 	uint64_t lim = mem_limit();
 
-	return lim != 0 &&
-	    atomic_load_explicit(&used_total, memory_order_relaxed) > lim;
+	return total() > lim && lim != 0;
 }
 
 bool
@@ -56,38 +78,28 @@ mem_above(unsigned per_mille)
 {
 	uint64_t lim = mem_limit();
 
-	return lim != 0 &&
-	    atomic_load_explicit(&used_total, memory_order_relaxed) >
-	    lim / 1000 * per_mille;
+	return lim != 0 && total() > lim / 1000 * per_mille;
 }
 
-static void
-raise_peak(_Atomic uint64_t *peak, uint64_t v)
-{
-	uint64_t p = atomic_load_explicit(peak, memory_order_relaxed);
-
-	while (v > p && !atomic_compare_exchange_weak_explicit(peak, &p, v,
-	    memory_order_relaxed, memory_order_relaxed))
-		;
-}
-
+/*
+ * One atomic add per charge, on the layer's counter: the total is their
+ * sum, taken (and its peak raised) where it is asked for, in mem_over()
+ * once per packet and in mem_get_stats().
+ */
 void
 mem_charge(enum mem_layer l, size_t n)
 {
-	uint64_t t, u;
+	uint64_t u;
 
-	t = atomic_fetch_add_explicit(&used_total, n, memory_order_relaxed) +
-	    n;
 	u = atomic_fetch_add_explicit(&used_layer[l], n,
 	    memory_order_relaxed) + n;
-	raise_peak(&peak_total, t);
-	raise_peak(&peak_layer[l], u);
+	if (u > atomic_load_explicit(&peak_layer[l], memory_order_relaxed))
+		raise_peak(&peak_layer[l], u);
 }
 
 void
 mem_uncharge(enum mem_layer l, size_t n)
 {
-	atomic_fetch_sub_explicit(&used_total, n, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&used_layer[l], n, memory_order_relaxed);
 }
 
@@ -97,7 +109,7 @@ mem_get_stats(struct mem_stats *st)
 	int i;
 
 	st->limit = mem_limit();
-	st->used = atomic_load_explicit(&used_total, memory_order_relaxed);
+	st->used = total();
 	st->peak = atomic_load_explicit(&peak_total, memory_order_relaxed);
 	for (i = 0; i < MEM_LAYER_MAX; i++) {
 		st->layer_used[i] = atomic_load_explicit(&used_layer[i],
@@ -126,7 +138,6 @@ mem_reset(void)
 	int i;
 
 	atomic_store(&limit_bytes, 0);
-	atomic_store(&used_total, 0);
 	atomic_store(&peak_total, 0);
 	for (i = 0; i < MEM_LAYER_MAX; i++) {
 		atomic_store(&used_layer[i], 0);

@@ -9,7 +9,9 @@
  *
  * The budget is process-wide on purpose, like the allocator it wraps:
  * state deep inside a MIME parser is charged without a context pointer
- * threaded through every call. Counters are atomic.
+ * threaded through every call. Counters are atomic, one per layer; the
+ * total is their sum, and its peak is sampled where the total is read
+ * (mem_over(), once per packet), while each layer's peak is exact.
  */
 #ifndef SMTPSNIFF_MEM_H
 #define SMTPSNIFF_MEM_H

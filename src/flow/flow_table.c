@@ -22,6 +22,7 @@
 #include "flow_int.h"
 
 #define FLOW_CHUNK	1024
+#define MEMCAP_CHECK_PACKETS	16	/* a power of two */
 #define FLOW_BUCKETS_MIN 4096	/* 32 KiB of bucket heads */
 #define NS		1000000000ull
 #define SWEEP_NS	NS	/* look for expired flows once a second */
@@ -575,7 +576,13 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
 		sweep(t);
 		t->next_sweep = t->now + SWEEP_NS;
 	}
-	if (mem_over())
+	/*
+	 * The budget is looked at every MEMCAP_CHECK_PACKETS packets: what
+	 * so few packets can add between two looks is small (a 64 KiB
+	 * segment each at most), and summing the layers on every packet
+	 * cost 1% of a small-session capture.
+	 */
+	if ((t->st.packets & (MEMCAP_CHECK_PACKETS - 1)) == 0 && mem_over())
 		relieve_memory(t);
 	make_key(p, &k, &side);
 	/* Consecutive packets mostly belong to one connection. */

@@ -45,8 +45,9 @@ drop_pending(struct pclock *c)
 	c->npend = 0;
 }
 
+/* pclock_admit() for every case (the inline one takes the common one). */
 enum pclock_verdict
-pclock_admit(struct pclock *c, uint64_t ts)
+pclock_admit_slow(struct pclock *c, uint64_t ts)
 {
 	uint64_t t = on_scale(c, ts);
 	int dir;

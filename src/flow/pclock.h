@@ -42,7 +42,25 @@ struct pclock {
 };
 
 void		pclock_init(struct pclock *);
-/* Admit one packet's time (ns since 1970); the clock is c->now after. */
-enum pclock_verdict pclock_admit(struct pclock *, uint64_t ts);
+enum pclock_verdict pclock_admit_slow(struct pclock *, uint64_t ts);
+
+/*
+ * Admit one packet's time (ns since 1970); the clock is c->now after.
+ * Inline for the common case: no jump back so far, nothing pending, and
+ * the time within LIMIT_TIME_JUMP_S of the clock.
+ */
+static inline enum pclock_verdict
+pclock_admit(struct pclock *c, uint64_t ts)
+{
+	if (c->offset == 0 && c->npend == 0 && c->started) {
+		if (ts >= c->now && ts - c->now <= c->jump_ns) {
+			c->now = ts;
+			return PCLOCK_OK;
+		}
+		if (ts < c->now && c->now - ts <= c->jump_ns)
+			return PCLOCK_OK;
+	}
+	return pclock_admit_slow(c, ts);
+}
 
 #endif /* SMTPSNIFF_FLOW_PCLOCK_H */
