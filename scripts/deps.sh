@@ -32,8 +32,8 @@ if [[ $(id -u) -ne 0 ]]; then
 		$0: these Debian packages are missing:
 		  ${missing[*]}
 		Installing them needs root, and sudo is not installed. Either run
-		this again as root (su -c '$0${1:+ $1}'), or have an administrator
-		run, as root:
+		the same command again as root, or have an administrator run, as
+		root:
 		  apt-get update && apt-get install --no-install-recommends ${missing[*]}
 		EOF
 		exit 1

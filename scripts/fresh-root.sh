@@ -67,6 +67,7 @@ if [[ ! -s $tarball ]]; then
 	ok=
 	for attempt in 1 2; do
 		build=$(mktemp -d "$cache/build.XXXXXX")
+		chmod 755 "$build"
 		echo "== debootstrap --variant=minbase bookworm $mirror" \
 		    "(attempt $attempt)"
 		if timeout "$dbs_timeout" debootstrap --variant=minbase \
@@ -123,6 +124,8 @@ trap 'exit 130' INT TERM
 
 root=$(mktemp -d /var/tmp/smtpsniff-fresh.XXXXXX)
 tar --numeric-owner -C "$root" -xpf "$tarball"
+# mktemp made it 0700: as /, it must be 0755 for users (nobody, postgres).
+chmod 755 "$root"
 git clone -q "$repo" "$root/root/smtpsniff"
 echo "== cloned $(git -C "$root/root/smtpsniff" log -1 --format='%h %s')"
 mount -t proc proc "$root/proc"
