@@ -9,7 +9,7 @@ scripts/deps.sh
 cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=Release \
     -DSMTPSNIFF_TESTS=OFF >/dev/null
 ninja -C build smtpsniff
-echo "== build/smtpsniff read tests/pcap/peers/zeek-smtp.pcap   (into smtpsniff.db)"
+echo "== build/smtpsniff read tests/pcap/peers/zeek-smtp.pcap (into smtpsniff.db)"
 build/smtpsniff read tests/pcap/peers/zeek-smtp.pcap
 echo "== build/smtpsniff query messages"
 build/smtpsniff query messages
