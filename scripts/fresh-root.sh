@@ -117,8 +117,13 @@ cleanup() {
 		[[ $(readlink "/proc/$pid/root" 2>/dev/null) == "$root" ]] &&
 		    kill -KILL "$pid" 2>/dev/null || true
 	done
-	mountpoint -q "$root/dev" && umount -R "$root/dev"
-	mountpoint -q "$root/proc" && umount "$root/proc"
+	# Lazily if busy: detached, nothing in the tree is the host's any more.
+	if mountpoint -q "$root/dev"; then
+		umount -R "$root/dev" || umount -R -l "$root/dev" || true
+	fi
+	if mountpoint -q "$root/proc"; then
+		umount "$root/proc" || umount -l "$root/proc" || true
+	fi
 	# Never remove the tree while anything is still mounted in it: the
 	# host's /dev would go with it.
 	if findmnt -rn -o TARGET | grep -q "^$root/"; then
