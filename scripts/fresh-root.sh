@@ -1,5 +1,5 @@
 #!/bin/bash
-# fresh-root.sh [-n N] [REPO]: run the README's first command, as root, in
+# fresh-root.sh [-u] [-n N] [REPO]: run the README's first command, as root, in
 # a fresh Debian 12 minbase root filesystem with nothing preinstalled: what
 # a new user's container has (no sudo, no compiler, no python3, apt lists
 # never fetched). The command is the first ```sh block of README.md, so the
@@ -12,6 +12,8 @@
 # sample's messages. -n 2 runs the README's second block instead (the test
 # suite, scripts/test.sh: too slow for every CI run, but the proof that
 # deps.sh --test installs all the suite needs); it passes when that exits 0.
+# -u runs it as a user with sudo (sudo is installed first, the apt lists
+# are then removed again), instead of as root: a check to run by hand.
 # Needs root (debootstrap, mount, chroot) and the Debian mirror; when it
 # cannot run it fails, it never skips.
 #
@@ -22,10 +24,17 @@
 set -euo pipefail
 ROOTFS_VERSION=1
 block=1
-if [[ ${1:-} == -n ]]; then
-	block=${2:?usage: $0 [-n N] [REPO]}
-	shift 2
-fi
+user=
+while [[ ${1:-} == -* ]]; do
+	case $1 in
+	-n)	block=${2:?usage: $0 [-u] [-n N] [REPO]}
+		shift 2 ;;
+	-u)	user=tester
+		shift ;;
+	*)	echo "usage: $0 [-u] [-n N] [REPO]" >&2
+		exit 2 ;;
+	esac
+done
 repo=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cache=${SMTPSNIFF_CI_CACHE:-/var/cache/smtpsniff-ci}
 # The whole command (apt-get install + build + read) and debootstrap each
@@ -141,8 +150,11 @@ root=$(mktemp -d /var/tmp/smtpsniff-fresh.XXXXXX)
 tar --numeric-owner -C "$root" -xpf "$tarball"
 # mktemp made it 0700: as /, it must be 0755 for users (nobody, postgres).
 chmod 755 "$root"
-git clone -q "$repo" "$root/root/smtpsniff"
-echo "== cloned $(git -C "$root/root/smtpsniff" log -1 --format='%h %s')"
+home=/root
+[[ -z $user ]] || home=/home/$user
+mkdir -p "$root$home"
+git clone -q "$repo" "$root$home/smtpsniff"
+echo "== cloned $(git -C "$root$home/smtpsniff" log -1 --format='%h %s')"
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 # So that unmounting it never reaches the host's /dev.
@@ -151,7 +163,7 @@ cp -L /etc/resolv.conf "$root/etc/resolv.conf"
 
 # As a user, on a machine without sudo (a minbase has none), deps.sh
 # cannot install: it must say so and what to do, and fail.
-cp "$root/root/smtpsniff/scripts/deps.sh" "$root/tmp/deps.sh"
+cp "$root$home/smtpsniff/scripts/deps.sh" "$root/tmp/deps.sh"
 chmod 755 "$root/tmp/deps.sh"
 set +e
 out=$(chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
@@ -167,16 +179,30 @@ fi
 echo "== as a user without sudo, deps.sh says what to do:"
 printf '%s\n' "$out" | sed 's/^/   /'
 
-echo "== in a fresh Debian 12 minbase, as root, in /root/smtpsniff," \
+# A login's environment, nothing of ours.
+in_root=(chroot "$root" /usr/bin/env -i HOME=/root
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+    LANG=C.UTF-8 TERM=dumb)
+as=(/bin/bash)
+if [[ -n $user ]]; then
+	echo "== -u: installing sudo, adding $user (passwordless sudo)"
+	"${in_root[@]}" DEBIAN_FRONTEND=noninteractive /bin/bash -ec "
+	    apt-get update -q >/dev/null
+	    apt-get install -y -q --no-install-recommends sudo >/dev/null
+	    rm -rf /var/lib/apt/lists/*
+	    useradd -M -d $home -s /bin/bash $user
+	    echo '$user ALL=(ALL) NOPASSWD: ALL' >/etc/sudoers.d/$user
+	    chown -R $user: $home"
+	as=(/usr/sbin/runuser -u "$user" -- /usr/bin/env HOME="$home"
+	    /bin/bash)
+fi
+echo "== in a fresh Debian 12 minbase, as ${user:-root}, in $home/smtpsniff," \
     "the README's sh block $block:"
 printf '%s\n' "$readme_cmd" | sed 's/^/   $ /'
 t1=$SECONDS
-log=$root/root/fresh.log
+log=$root/tmp/fresh.log
 set +e
-timeout "$cmd_timeout" chroot "$root" /usr/bin/env -i HOME=/root \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    LANG=C.UTF-8 TERM=dumb CI="${CI:-}" \
-    /bin/bash -ec "cd /root/smtpsniff
+timeout "$cmd_timeout" "${in_root[@]}" CI="${CI:-}" "${as[@]}" -ec "cd $home/smtpsniff
 $readme_cmd" </dev/null 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
@@ -190,7 +216,7 @@ fi
 # It must really have shown records: the sample's messages, as the query
 # prints them. The senders expected are read from the capture's own bytes
 # (its MAIL FROM commands as they cross the wire), not written down here.
-pcap=$root/root/smtpsniff/tests/pcap/peers/zeek-smtp.pcap
+pcap=$root$home/smtpsniff/tests/pcap/peers/zeek-smtp.pcap
 mapfile -t senders < <(grep -aoE 'MAIL FROM: ?<[^>]+>' "$pcap" |
     sed 's/.*<//; s/>//' | sort -u)
 ((${#senders[@]} > 0)) || die "no MAIL FROM found in $pcap"
