@@ -202,7 +202,14 @@ printf '%s\n' "$readme_cmd" | sed 's/^/   $ /'
 t1=$SECONDS
 log=$root/tmp/fresh.log
 set +e
-timeout "$cmd_timeout" "${in_root[@]}" CI="${CI:-}" "${as[@]}" -ec "cd $home/smtpsniff
+# The test servers' ports (-n 2) go through: the chroot shares the host's
+# network, where other test servers may hold the default ones.
+ports=()
+for v in SMTPSNIFF_TEST_MYSQL_PORT SMTPSNIFF_TEST_PG_PORT; do
+	[[ -z ${!v:-} ]] || ports+=("$v=${!v}")
+done
+timeout "$cmd_timeout" "${in_root[@]}" CI="${CI:-}" "${ports[@]}" \
+    "${as[@]}" -ec "cd $home/smtpsniff
 $readme_cmd" </dev/null 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
