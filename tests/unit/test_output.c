@@ -357,6 +357,7 @@ fixture_full(void)
 	fx.att[1].content_type = ct1;
 	fx.att[1].size = 99;
 	fx.att[1].truncated = true;
+	fx.att[1].depth = 1;		/* inside an attached message */
 	for (i = 0; i < 32; i++) {
 		fx.att[0].sha256[i] = (uint8_t)i;
 		fx.att[1].sha256[i] = (uint8_t)(0xff - i);
@@ -512,9 +513,9 @@ test_native_fields(void **state)
 	assert_has(s, "\"attachments\":[{\"filename\":\"report.pdf\","
 	    "\"content_type\":\"application/pdf\",\"size\":1234,\"sha256\":"
 	    "\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-	    "\"},{\"filename\":\"cut.exe\"");
+	    "\",\"depth\":0},{\"filename\":\"cut.exe\"");
 	assert_has(s, "\"size\":99,\"sha256\":\"fffefd");
-	assert_has(s, "\"truncated\":true}]");
+	assert_has(s, "\"depth\":1,\"truncated\":true}]");
 	assert_has(s, "\"anomalies\":[\"bare_lf\",\"mime_bare_lf\"]}\n");
 	/* The native record keeps no MD5. */
 	assert_lacks(s, "a0a1a2a3");
