@@ -837,7 +837,8 @@ usage(FILE *fp)
 	    "  reports: messages, sessions, senders (top senders), servers\n"
 	    "           (every SMTP server seen, by clients), rejections\n"
 	    "           (rejected recipients by client), attachments (by\n"
-	    "           hash: which hosts sent the same file), alerts\n");
+	    "           hash: which hosts sent the same file), alerts\n"
+	    "           (always empty for now: detection is not built)\n");
 }
 
 int
