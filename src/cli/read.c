@@ -191,7 +191,7 @@ cli_read(int argc, char **argv)
 	struct flow_table *ft = NULL;
 	char err[ERRBUF_SIZE], host[256];
 	const char *specs[MAX_OUTPUTS], *sensor = NULL;
-	struct store_config scfg = { NULL, NULL, NULL, 0 };
+	struct store_config scfg = { NULL, NULL, NULL, 0, 0 };
 	struct config conf;
 	struct output_summary sum;
 	size_t nspecs = 0, i;

@@ -214,6 +214,7 @@ struct store {
 	int64_t			 sensor_id;
 	struct spool		*spool;		/* remote drivers only */
 	unsigned		 in_batch;
+	int64_t			 batch_ms;	/* held at most, LIMIT_STORE_BATCH_MS */
 	struct dbuf		 batch;		/* the open transaction's units */
 	struct dbuf		 unit, tmp;	/* the caller's */
 	int64_t			 retry_at;	/* mono_ms(); -1: never */
@@ -837,8 +838,8 @@ put_unit(struct store *s, const uint8_t *p, size_t n)
 		return -1;
 	}
 	/* Full, or held long enough: readers see rows within a second. */
-	if ((batch_full(s) || mono_ms() - s->batch_at >=
-	    LIMIT_STORE_BATCH_MS) && commit(s) == -1)
+	if ((batch_full(s) || mono_ms() - s->batch_at >= s->batch_ms) &&
+	    commit(s) == -1)
 		return failure(s);
 	return 0;
 }
@@ -872,7 +873,7 @@ static void
 writer_idle(struct store *s)
 {
 	if (s->h != NULL && s->in_batch > 0 &&
-	    mono_ms() - s->batch_at >= LIMIT_STORE_BATCH_MS && commit(s) == -1)
+	    mono_ms() - s->batch_at >= s->batch_ms && commit(s) == -1)
 		(void)failure(s);
 	if (s->h == NULL && s->spool != NULL)
 		maybe_reconnect(s);
@@ -1005,6 +1006,7 @@ store_open(const char *spec, const struct store_config *cfg,
 	 */
 	if ((s->name = d->strip(spec)) == NULL)
 		goto oom;
+	s->batch_ms = cfg->batch_ms > 0 ? cfg->batch_ms : LIMIT_STORE_BATCH_MS;
 	if (siphash_key_process(&s->hkey, err) == -1) {
 		store_close(s);
 		return NULL;

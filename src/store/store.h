@@ -22,6 +22,8 @@ struct store_config {
 	const char	*password;	/* for a URL without one, or NULL */
 	/* The spool's budget in bytes; 0: LIMIT_SPOOL_MAX_DEFAULT. */
 	uint64_t	 spool_max;
+	/* How long a batch is held, ms; 0: LIMIT_STORE_BATCH_MS (tests). */
+	uint32_t	 batch_ms;
 };
 
 /*
