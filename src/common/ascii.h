@@ -15,6 +15,19 @@ ascii_isdigit(uint8_t c)
 	return c >= '0' && c <= '9';
 }
 
+/* A hex digit's value, or -1 (RFC 3986 §2.1 percent-encoding, keys). */
+static inline int
+ascii_hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline uint8_t
 ascii_tolower(uint8_t c)
 {

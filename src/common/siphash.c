@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "common/ascii.h"
 #include "siphash.h"
 
 #define ROTL(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
@@ -108,18 +109,6 @@ siphash_key_from_bytes(struct siphash_key *key, const uint8_t b[16])
 	key->k1 = le64(b + 8);
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * A key written as exactly 32 hex digits (the 16 key bytes in order).
  * 0, or -1 if hex is anything else.
@@ -133,8 +122,8 @@ siphash_key_parse(struct siphash_key *key, const char *hex)
 	if (strlen(hex) != 32)
 		return -1;
 	for (i = 0; i < 16; i++) {
-		if ((hi = hexval(hex[2 * i])) < 0 ||
-		    (lo = hexval(hex[2 * i + 1])) < 0)
+		if ((hi = ascii_hexval((uint8_t)hex[2 * i])) < 0 ||
+		    (lo = ascii_hexval((uint8_t)hex[2 * i + 1])) < 0)
 			return -1;
 		b[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ascii.h"
 #include "sql.h"
 
 struct my {
@@ -74,19 +75,6 @@ my_close(void *h)
 	free(m);
 }
 
-/* A hex digit's value, or -1. */
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decode s in place (RFC 3986 §2.1; '+' is a plus, not a blank).
  * -1 with why in err for a '%' without two hex digits after it, or one
@@ -103,7 +91,8 @@ pct_decode(char *s, const char *what, char err[ERRBUF_SIZE])
 			*w++ = *s;
 			continue;
 		}
-		if ((hi = hexval(s[1])) == -1 || (lo = hexval(s[2])) == -1) {
+		if ((hi = ascii_hexval((uint8_t)s[1])) == -1 ||
+		    (lo = ascii_hexval((uint8_t)s[2])) == -1) {
 			snprintf(err, ERRBUF_SIZE, "bad %%-escape in the %s "
 			    "(%%XX, two hex digits)", what);
 			return -1;

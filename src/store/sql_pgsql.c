@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ascii.h"
 #include "sql.h"
 
 /* Type OIDs: catalog/pg_type_d.h is a server header; these never change. */
@@ -207,18 +208,6 @@ scrub(char *msg, const char *secret, size_t n)
  * secret (n bytes, percent-encoded as in a URI) starred out of msg as
  * written and as decoded (RFC 3986 §2.1), should libpq quote either.
  */
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static void
 scrub_both(char *msg, const char *secret, size_t n)
 {
@@ -233,8 +222,8 @@ scrub_both(char *msg, const char *secret, size_t n)
 		return;
 	for (i = 0; i < n; i++) {
 		if (secret[i] == '%' && n - i > 2 &&
-		    (hi = hexval(secret[i + 1])) != -1 &&
-		    (lo = hexval(secret[i + 2])) != -1) {
+		    (hi = ascii_hexval((uint8_t)secret[i + 1])) != -1 &&
+		    (lo = ascii_hexval((uint8_t)secret[i + 2])) != -1) {
 			d[k++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else
