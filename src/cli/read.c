@@ -19,13 +19,10 @@
 #include "record/record.h"
 #include "session/session.h"
 
-#define MAX_OUTPUTS	16
-#define MAX_PORTS	64
-
 struct read_ctx {
-	struct output	*out[MAX_OUTPUTS];
+	struct output	*out[LIMIT_OUTPUTS];
 	size_t		 nout;
-	uint16_t	 ports[MAX_PORTS];
+	uint16_t	 ports[LIMIT_SMTP_PORTS];
 	struct session_config scfg;
 	struct record_pseudo *pseudo;	/* NULL: addresses as seen */
 	uint64_t	 unpseudonymised;	/* dropped: could not be */
@@ -77,7 +74,7 @@ parse_ports(struct read_ctx *ctx, const char *s)
 	    tok = strtok_r(NULL, ",", &save)) {
 		v = strtol(tok, &end, 10);
 		if (*end != '\0' || v < 1 || v > 65535 ||
-		    ctx->scfg.nports == MAX_PORTS) {
+		    ctx->scfg.nports == LIMIT_SMTP_PORTS) {
 			free(copy);
 			return -1;
 		}
@@ -190,7 +187,7 @@ cli_read(int argc, char **argv)
 	struct decoder *dec = NULL;
 	struct flow_table *ft = NULL;
 	char err[ERRBUF_SIZE], host[256];
-	const char *specs[MAX_OUTPUTS], *sensor = NULL;
+	const char *specs[LIMIT_OUTPUTS], *sensor = NULL;
 	struct store_config scfg = { NULL, NULL, NULL, 0, 0 };
 	struct config conf;
 	struct output_summary sum;
@@ -224,16 +221,17 @@ cli_read(int argc, char **argv)
 			}
 			break;
 		case 'o':
-			if (nspecs == MAX_OUTPUTS) {
-				log_warnx("at most %d outputs", MAX_OUTPUTS);
+			if (nspecs == LIMIT_OUTPUTS) {
+				log_warnx("at most %d outputs", LIMIT_OUTPUTS);
 				goto done;
 			}
 			specs[nspecs++] = optarg;
 			break;
 		case 'p':
 			if (parse_ports(ctx, optarg) == -1) {
-				log_warnx("-p %s: expected ports 1-65535, "
-				    "comma-separated", optarg);
+				log_warnx("-p %s: expected at most %d ports "
+				    "1-65535, comma-separated", optarg,
+				    LIMIT_SMTP_PORTS);
 				goto done;
 			}
 			break;

@@ -155,6 +155,14 @@
 #define LIMIT_SMTP_FIELD		1024
 
 /*
+ * The command line's lists: outputs (-o) and SMTP server ports (-p).
+ * Operator input, not the network's. Hit: a usage error naming the cap,
+ * exit 2.
+ */
+#define LIMIT_OUTPUTS			16
+#define LIMIT_SMTP_PORTS		64
+
+/*
  * The memory budget (--memcap, common/mem.h): flows, reassembly buffers,
  * fragments and session state (SMTP, MIME, open records) of the whole
  * process. 512 MiB holds about a million idle connections' flows, or
