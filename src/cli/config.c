@@ -249,12 +249,14 @@ done:
 	return rc;
 }
 
+/* A single-valued key: given twice is an error, not "the last one wins". */
 static int
-set(char **slot, const char *v, char err[ERRBUF_SIZE])
+set(char **slot, const char *key, const char *v, char err[ERRBUF_SIZE])
 {
 	if (*slot != NULL) {
-		explicit_bzero(*slot, strlen(*slot));
-		free(*slot);
+		snprintf(err, ERRBUF_SIZE, "%s: given twice (it takes one "
+		    "value)", key);
+		return -1;
 	}
 	if ((*slot = strdup(v)) == NULL) {
 		snprintf(err, ERRBUF_SIZE, "out of memory");
@@ -266,14 +268,14 @@ set(char **slot, const char *v, char err[ERRBUF_SIZE])
 static int
 set_sensor(void *arg, const char *key, const char *v, char err[ERRBUF_SIZE])
 {
-	return set(&((struct config *)arg)->sensor, v, err);
+	return set(&((struct config *)arg)->sensor, key, v, err);
 }
 
 static int
 set_spool_dir(void *arg, const char *key, const char *v,
     char err[ERRBUF_SIZE])
 {
-	return set(&((struct config *)arg)->spool_dir, v, err);
+	return set(&((struct config *)arg)->spool_dir, key, v, err);
 }
 
 static int
@@ -282,6 +284,11 @@ set_spool_max(void *arg, const char *key, const char *v,
 {
 	struct config *c = arg;
 
+	if (c->spool_max != 0) {
+		snprintf(err, ERRBUF_SIZE, "spool_max: given twice (it takes "
+		    "one value)");
+		return -1;
+	}
 	if (cli_parse_size(v, &c->spool_max) == -1 || c->spool_max == 0) {
 		c->spool_max = 0;
 		snprintf(err, ERRBUF_SIZE, "spool_max: expected a size above "
@@ -295,14 +302,14 @@ static int
 set_db_password(void *arg, const char *key, const char *v,
     char err[ERRBUF_SIZE])
 {
-	return set(&((struct config *)arg)->db_password, v, err);
+	return set(&((struct config *)arg)->db_password, key, v, err);
 }
 
 static int
 set_key_file(void *arg, const char *key, const char *v,
     char err[ERRBUF_SIZE])
 {
-	return set(&((struct config *)arg)->pseudonymise_key_file, v, err);
+	return set(&((struct config *)arg)->pseudonymise_key_file, key, v, err);
 }
 
 static int
@@ -310,9 +317,9 @@ set_output(void *arg, const char *key, const char *v, char err[ERRBUF_SIZE])
 {
 	struct config *c = arg;
 
-	if (c->noutputs == CONFIG_MAX_OUTPUTS) {
+	if (c->noutputs == LIMIT_OUTPUTS) {
 		snprintf(err, ERRBUF_SIZE, "at most %d outputs",
-		    CONFIG_MAX_OUTPUTS);
+		    LIMIT_OUTPUTS);
 		return -1;
 	}
 	if ((c->outputs[c->noutputs] = strdup(v)) == NULL) {

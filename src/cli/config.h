@@ -23,15 +23,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/limits.h"
+
 #include "common/log.h"
 
-#define CONFIG_MAX_OUTPUTS	16
 
 struct config {
 	char	*sensor;
 	char	*spool_dir;
 	uint64_t spool_max;	/* bytes; 0: not given */
-	char	*outputs[CONFIG_MAX_OUTPUTS];
+	char	*outputs[LIMIT_OUTPUTS];
 	size_t	 noutputs;
 	char	*db_password;
 	char	*pseudonymise_key_file;

@@ -179,6 +179,11 @@ test_errors_name_their_line(void **state)
 	assert_string_equal(error_of("[policy\n"), "1: expected [section]");
 	assert_string_equal(error_of("[]\n"), "1: bad section name []");
 	assert_string_equal(error_of("[a] # c\n"), "1: expected [section]");
+	/* One value per key: a second one is an error, not the winner. */
+	assert_string_equal(error_of("sensor = a\nsensor = b\n"),
+	    "2: sensor: given twice (it takes one value)");
+	assert_string_equal(error_of("spool_max = 1M\nspool_max = 2M\n"),
+	    "2: spool_max: given twice (it takes one value)");
 }
 
 static void
@@ -222,14 +227,14 @@ test_overlong_line_is_an_error_not_a_cut(void **state)
 static void
 test_too_many_outputs(void **state)
 {
-	char text[CONFIG_MAX_OUTPUTS * 32], want[64];
+	char text[LIMIT_OUTPUTS * 32], want[64];
 	size_t i, n = 0;
 
-	for (i = 0; i <= CONFIG_MAX_OUTPUTS; i++)
+	for (i = 0; i <= LIMIT_OUTPUTS; i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n,
 		    "output = json:%zu\n", i);
 	snprintf(want, sizeof(want), "%d: at most %d outputs",
-	    CONFIG_MAX_OUTPUTS + 1, CONFIG_MAX_OUTPUTS);
+	    LIMIT_OUTPUTS + 1, LIMIT_OUTPUTS);
 	assert_string_equal(error_of(text), want);
 }
 
