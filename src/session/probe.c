@@ -74,14 +74,13 @@ session_probe_free(struct session_probe *pr)
 	mem_free(pr);
 }
 
-/* Byte i of p (0 past the end), read through the cursor. */
-static uint8_t
-byte_at(const uint8_t *p, size_t len, size_t i)
+/* Byte i of s, or -1 past its end (through the cursor). */
+static int
+span_at(struct span s, size_t i)
 {
-	struct cur c = cur_make(p, len);
+	struct cur c = cur_make(s.p, s.len);
 
-	cur_skip(&c, i);
-	return cur_u8(&c);
+	return cur_peek_at(&c, i);
 }
 
 /* Drop the n oldest held bytes of direction d. */
@@ -99,17 +98,12 @@ static bool
 first_line(const struct session_probe *pr, int d, struct span *line,
     size_t *used)
 {
-	const uint8_t *lf;
+	struct cur c = cur_make(pr->buf[d], pr->len[d]);
+	bool crlf;
 
-	lf = memchr(pr->buf[d], '\n', pr->len[d]);
-	if (lf == NULL)
+	if (!cur_line(&c, line, &crlf))
 		return false;
-	line->p = pr->buf[d];
-	line->len = (size_t)(lf - pr->buf[d]);
-	*used = line->len + 1;
-	if (line->len > 0 &&
-	    byte_at(line->p, line->len, line->len - 1) == '\r')
-		line->len--;
+	*used = pr->len[d] - c.len;
 	return true;
 }
 
@@ -149,7 +143,7 @@ other_smtp_verb(struct span line)
 		n = strlen(verbs[i]);
 		if (line.len >= n && ascii_casecmp(line.p,
 		    (const uint8_t *)verbs[i], n) == 0 &&
-		    (line.len == n || byte_at(line.p, line.len, n) == ' '))
+		    (line.len == n || span_at(line, n) == ' '))
 			return true;
 	}
 	return false;
@@ -166,7 +160,7 @@ classify(struct session_probe *pr, bool *progress)
 	struct span line;
 	size_t used, n;
 	int code;
-	uint8_t b;
+	int b;
 
 	*progress = false;
 	if (pr->len[SMTP_S2C] > 0) {
@@ -179,7 +173,8 @@ classify(struct session_probe *pr, bool *progress)
 	/* The server has said nothing yet: the client may open a tunnel. */
 	if (pr->len[SMTP_C2S] == 0)
 		return PROBE_MORE;
-	b = byte_at(pr->buf[SMTP_C2S], pr->len[SMTP_C2S], 0);
+	b = span_at((struct span){ pr->buf[SMTP_C2S], pr->len[SMTP_C2S] },
+	    0);
 	if (b == 0x04 || b == 0x05) {	/* a SOCKS version */
 		pr->tun = b == 0x04 ? TUN_SOCKS4 : TUN_SOCKS5;
 		goto tunnel;
@@ -225,7 +220,7 @@ http_step(struct session_probe *pr, int d)
 		if (line.len < 12 || memcmp(line.p, "HTTP/", 5) != 0)
 			return STEP_FAIL;
 		code = reply_code((struct span){ line.p + 9, line.len - 9 });
-		if (byte_at(line.p, line.len, 8) != ' ' || code < 0)
+		if (span_at(line, 8) != ' ' || code < 0)
 			return STEP_FAIL;
 		if (code < 200 || code > 299)
 			return STEP_REFUSED;
@@ -241,15 +236,13 @@ http_step(struct session_probe *pr, int d)
 static bool
 skip_cstring(struct cur *c)
 {
-	struct cur look = *c;		/* cur_rest empties its cursor */
-	struct span rest = cur_rest(&look);
-	const uint8_t *nul = memchr(rest.p, '\0', rest.len);
+	size_t k = cur_find(c, '\0');
 
-	if (c->err || nul == NULL) {
+	if (c->err || k == c->len) {
 		c->err = true;
 		return false;
 	}
-	return cur_skip(c, (size_t)(nul - rest.p) + 1);
+	return cur_skip(c, k + 1);
 }
 
 /* SOCKS4: VN CD DSTPORT DSTIP USERID NUL [DOMAIN NUL]; answer 0 0x5A ... */
