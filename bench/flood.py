@@ -12,33 +12,17 @@
 Written directly as a classic pcap (Ethernet, IPv4, TCP with correct
 checksums), deterministic (seeded), no scapy needed.
 """
+import os
 import random
 import struct
 import sys
 
-ETH = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00"
+# One IPv4/TCP frame writer for every capture we make (tests/store/mkpcap.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "store"))
+from mkpcap import packet as frame  # noqa: E402
+
 SYN, ACK, PSH = 0x02, 0x10, 0x08
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags,
-                      65535, 0, 0) + payload
-    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
-    c = csum(pseudo + tcp)
-    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6,
-                     0, src, dst)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return ETH + ip + tcp
 
 
 class Writer:

@@ -43,19 +43,6 @@ mime_is_lwsp(uint8_t c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* A hex digit's value, or -1 (both cases: robust decoders accept them). */
-static inline int
-mime_hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The span without leading and trailing LWSP. */
 struct span	mime_trim(struct span);
 /* Case-insensitive equality of a span and a lower-case C string. */

@@ -181,8 +181,8 @@ add_pct(struct mstr *out, struct span v)
 
 	while (c.len > 0) {
 		b = cur_u8(&c);
-		if (b == '%' && c.len >= 2 && (hi = mime_hexval(c.p[0])) >= 0 &&
-		    (lo = mime_hexval(c.p[1])) >= 0) {
+		if (b == '%' && c.len >= 2 && (hi = ascii_hexval(c.p[0])) >= 0 &&
+		    (lo = ascii_hexval(c.p[1])) >= 0) {
 			cur_skip(&c, 2);
 			b = (uint8_t)(hi << 4 | lo);
 		}

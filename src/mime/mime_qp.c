@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "common/ascii.h"
 #include "mime_int.h"
 
 enum {
@@ -143,7 +144,7 @@ mime_qp_feed(struct mime_qp *q, const uint8_t *p, size_t n,
 				qp_eol(q, s);
 			break;
 		case QP_EQ:
-			if ((h = mime_hexval(c)) >= 0) {
+			if ((h = ascii_hexval(c)) >= 0) {
 				q->hex = c;
 				q->st = QP_HEX;
 			} else if (c == ' ' || c == '\t') {
@@ -165,8 +166,8 @@ mime_qp_feed(struct mime_qp *q, const uint8_t *p, size_t n,
 			}
 			break;
 		case QP_HEX:
-			if ((h = mime_hexval(c)) >= 0) {
-				mime_sink_putc(s, (uint8_t)(mime_hexval(q->hex)
+			if ((h = ascii_hexval(c)) >= 0) {
+				mime_sink_putc(s, (uint8_t)(ascii_hexval(q->hex)
 				    << 4 | h));
 				q->st = QP_TEXT;
 			} else {

@@ -111,8 +111,8 @@ ew_decode(const struct ew *w, struct mstr *out)
 		else if (ch == '=') {
 			if (c.len < 2)
 				return false;
-			hi = mime_hexval(cur_u8(&c));
-			lo = mime_hexval(cur_u8(&c));
+			hi = ascii_hexval(cur_u8(&c));
+			lo = ascii_hexval(cur_u8(&c));
 			if (hi < 0 || lo < 0)
 				return false;
 			ch = (uint8_t)(hi << 4 | lo);
