@@ -5,7 +5,12 @@
 # python3-yaml for the test drivers, editcap and capinfos for the slices,
 # clang and its sanitizer runtimes (ThreadSanitizer, fuzz targets),
 # MariaDB and PostgreSQL servers for the store tests, procps (ps) for the
-# scripts that start and stop them.
+# scripts that start and stop them; for the live tests (tests/live/) real
+# mail software and capture tools: postfix (smtp-sink, smtp-source; never
+# started as a service, and preseeded so that it asks nothing), swaks and
+# libnet-ssleay-perl (its STARTTLS), tcpdump, iproute2 (ip netns), ethtool,
+# openssl (a certificate per run); tcpreplay for bench/live.sh; systemd
+# for systemd-analyze (contrib/systemd checked, never started).
 # Installs only what is missing, as root or through sudo. Works on a bare
 # Debian 12 (a minbase container: no sudo, apt lists never fetched).
 set -euo pipefail
@@ -13,7 +18,9 @@ pkgs=(build-essential cmake ninja-build pkgconf libpcap-dev libssl-dev
     libsqlite3-dev sqlite3 libmariadb-dev libpq-dev)
 if [[ ${1:-} == --test ]]; then
 	pkgs+=(libcmocka-dev python3 python3-yaml wireshark-common clang
-	    libclang-rt-14-dev mariadb-server mariadb-client postgresql procps)
+	    libclang-rt-14-dev mariadb-server mariadb-client postgresql procps
+	    postfix swaks libnet-ssleay-perl tcpdump iproute2 ethtool openssl
+	    tcpreplay systemd)
 elif [[ -n ${1:-} ]]; then
 	echo "usage: $0 [--test]" >&2
 	exit 2
@@ -43,6 +50,11 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Postfix asks which mail setup to make: none (its daemon is never used).
+if [[ " ${missing[*]} " == *" postfix "* ]]; then
+	echo "postfix postfix/main_mailer_type select No configuration" |
+	    "${sudo[@]}" debconf-set-selections
+fi
 # apt-get with one retry: a dropped connection to the mirror is not worth
 # a failed install; the second failure is reported.
 apt_get() {

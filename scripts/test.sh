@@ -3,11 +3,13 @@
 # pass.
 #   build/       Release: every test (ctest labels unit, corpus,
 #                conformance, capture, store, integration: the stores on
-#                real MariaDB and PostgreSQL servers).
+#                real MariaDB and PostgreSQL servers, live: the capture
+#                command on real traffic in a network namespace, as root).
 #   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer
 #                (-fno-sanitize-recover=all): every test but the
 #                integration ones (the servers are slow to start, and the
-#                code they drive runs on SQLite in the store tests too).
+#                code they drive runs on SQLite in the store tests too;
+#                live_outage is one of them).
 #   build-tsan/  ThreadSanitizer (clang): unit, corpus, conformance and
 #                store: the store's writer thread, through unit_store and
 #                store_sqlite.
