@@ -12,7 +12,7 @@
 #
 # CAPTURE: an Ethernet capture (MTU 1500); by default one made with
 # bench/captures/make-small.sh (40,000 one-message sessions, ~110 MB, ~870 k
-# packets) in bench/captures/out/, kept for the next run.
+# packets) in bench/data/live/, kept for the next run.
 # Environment: THREADS (default "1 2"), RATES (pps steps, default
 # "50000 100000 150000 200000 250000 topspeed"), LIMIT (packets a
 # run, default 400000), OUT (default json:/dev/null; sqlite:FILE works: a
@@ -39,10 +39,10 @@ done
 
 cap=${1:-}
 if [[ -z $cap ]]; then
-	cap=$here/captures/out/small.pcap
+	cap=$here/data/live/small.pcap
 	if [[ ! -f $cap ]]; then
 		log "making $cap (make-small.sh, 4 x 10000 sessions)"
-		bash "$here/captures/make-small.sh" "$here/captures/out" 10000 >&2
+		bash "$here/captures/make-small.sh" "$here/data/live" 10000 >&2
 	fi
 fi
 [[ -f $cap ]] || die "no capture $cap"
