@@ -17,7 +17,10 @@
 # "50000 100000 150000 200000 250000 topspeed"), LIMIT (packets a
 # run, default 400000), OUT (default json:/dev/null; sqlite:FILE works: a
 # fresh file each run), BUFKIB (capture -B, default the sensor's),
-# BUILD_DIR (default build). Needs root, tcpreplay, postfix, tcpdump.
+# REPLAYERS (tcpreplay processes at once, default "1 2": each sends its own
+# LIMIT/N packets of the file, at RATE/N; one replayer alone cannot
+# outrun the sensor here), BUILD_DIR (default build). Needs root,
+# tcpreplay (and editcap), postfix, tcpdump.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -26,12 +29,13 @@ bin=$build/smtpsniff
 threads=${THREADS:-1 2}
 rates=${RATES:-50000 100000 150000 200000 250000 topspeed}
 limit=${LIMIT:-400000}
+replayers=${REPLAYERS:-1 2}
 out=${OUT:-json:/dev/null}
 log() { printf '[live] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 [[ $(id -u) -eq 0 ]] || die "needs root (network namespace, packet sockets)"
-for t in tcpreplay ip /usr/bin/time; do
+for t in tcpreplay editcap ip /usr/bin/time; do
 	command -v "$t" >/dev/null ||
 	    die "missing $t (scripts/deps.sh --test; apt-get install time)"
 done
@@ -96,23 +100,44 @@ pkts=$(capinfos -Tc "$cap" 2>/dev/null | awk -F'\t' 'NR == 2 { print $2 }' ||
 log "capture $cap (${pkts:-?} packets), $limit packets a run, output $out"
 log "cores: $(nproc); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-printf '%-3s %-9s %10s %8s %10s %9s %9s %6s %7s\n' T asked pkt/s Mbit/s \
-    sent received dropped drop% cpu_s >"$tmp/table"
+# N consecutive parts of LIMIT/N packets, one per replayer, in memory
+# (tmpfs or page cache) and preloaded by tcpreplay (-K).
+for n in $replayers; do
+	for i in $(seq "$n"); do
+		a=$(((i - 1) * limit / n + 1))
+		b=$((i * limit / n))
+		editcap -r "$cap" "$tmp/part-$n-$i.pcap" "$a-$b" >/dev/null
+	done
+done
+
+printf '%-2s %-3s %-9s %10s %8s %10s %9s %9s %6s %7s\n' R T asked pkt/s \
+    Mbit/s sent k_recv k_drop drop% cpu_s >"$tmp/table"
 declare -A best_pps best_mbps first_drop
+for n in $replayers; do
 for t in $threads; do
-	best_pps[$t]=0
-	best_mbps[$t]=0
-	first_drop[$t]=none
+	k=$n/$t
+	best_pps[$k]=0
+	best_mbps[$k]=0
+	first_drop[$k]=none
 	for r in $rates; do
 		sensor "$t" "$tmp/sensor.log"
 		if [[ $r == topspeed ]]; then
 			ropt=(--topspeed)
 		else
-			ropt=(--pps="$r")
+			ropt=(--pps="$((r / n))")
 		fi
-		ip netns exec "$ns" tcpreplay -i vethA "${ropt[@]}" \
-		    --limit="$limit" "$cap" >"$tmp/replay.log" 2>&1 ||
-		    { cat "$tmp/replay.log" >&2; die "tcpreplay failed"; }
+		pids=()
+		for i in $(seq "$n"); do
+			ip netns exec "$ns" tcpreplay -K -i vethA "${ropt[@]}" \
+			    "$tmp/part-$n-$i.pcap" >"$tmp/replay-$i.log" 2>&1 &
+			pids+=($!)
+		done
+		for i in $(seq "$n"); do
+			wait "${pids[$((i - 1))]}" || {
+				cat "$tmp/replay-$i.log" >&2
+				die "tcpreplay failed"
+			}
+		done
 		sleep 1 # the ring drained
 		cpu=$(cpu_of "$spid")
 		kill -TERM "$spid"
@@ -122,34 +147,39 @@ for t in $threads; do
 		    "$tmp/sensor.log")
 		[[ -n ${rec:-} ]] || { cat "$tmp/sensor.log" >&2;
 		    die "no kernel line in the sensor's summary"; }
-		sent=$(sed -n 's/^Actual: \([0-9]*\) packets.*/\1/p' \
-		    "$tmp/replay.log")
-		read -r pps mbps < <(sed -n \
-		    's/^Rated: [0-9.]* Bps, \([0-9.]*\) Mbps, \([0-9.]*\) pps.*/\2 \1/p' \
-		    "$tmp/replay.log")
+		# Rates of replayers that ran side by side add up.
+		read -r sent pps mbps < <(cat "$tmp"/replay-*.log | awk '
+		    /^Actual:/ { s += $2 }
+		    /^Rated:/ { m += $4; p += $6 }
+		    END { print s, p, m }')
+		rm -f "$tmp"/replay-*.log
 		lost=$((drop + ifdrop))
 		pct=$(awk -v l="$lost" -v s="$sent" \
 		    'BEGIN { printf "%.2f", s ? 100 * l / s : 0 }')
-		printf '%-3s %-9s %10.0f %8.1f %10s %9s %9s %6s %7.2f\n' "$t" \
-		    "$r" "$pps" "$mbps" "$sent" "$rec" "$lost" "$pct" "$cpu" \
-		    | tee -a "$tmp/table" >&2
-		if ((lost == 0)) && awk -v a="$pps" -v b="${best_pps[$t]}" \
+		printf '%-2s %-3s %-9s %10.0f %8.1f %10s %9s %9s %6s %7.2f\n' \
+		    "$n" "$t" "$r" "$pps" "$mbps" "$sent" "$rec" "$lost" "$pct" \
+		    "$cpu" | tee -a "$tmp/table" >&2
+		if ((lost == 0)) && awk -v a="$pps" -v b="${best_pps[$k]}" \
 		    'BEGIN { exit !(a > b) }'; then
-			best_pps[$t]=$pps
-			best_mbps[$t]=$mbps
+			best_pps[$k]=$pps
+			best_mbps[$k]=$mbps
 		fi
-		if ((lost > 0)) && [[ ${first_drop[$t]} == none ]]; then
-			first_drop[$t]="$r (achieved $(printf %.0f "$pps") pkt/s, $pct% dropped)"
+		if ((lost > 0)) && [[ ${first_drop[$k]} == none ]]; then
+			first_drop[$k]="$r (achieved $(printf %.0f "$pps") pkt/s, $pct% dropped)"
 		fi
 	done
 done
+done
 
-echo "== smtpsniff capture -i vethB -o $out, tcpreplay -i vethA (LIMIT $limit)"
+echo "== smtpsniff capture -i vethB -o $out; R tcpreplay -i vethA (LIMIT $limit packets a run)"
 cat "$tmp/table"
 echo
-for t in $threads; do
-	printf 'threads %s: highest rate with no kernel drop: %.0f pkt/s, %.1f Mbit/s; drops begin at: %s\n' \
-	    "$t" "${best_pps[$t]}" "${best_mbps[$t]}" "${first_drop[$t]}"
+for n in $replayers; do
+	for t in $threads; do
+		k=$n/$t
+		printf 'replayers %s, threads %s: highest rate with no kernel drop: %.0f pkt/s, %.1f Mbit/s; drops begin at: %s\n' \
+		    "$n" "$t" "${best_pps[$k]}" "${best_mbps[$k]}" "${first_drop[$k]}"
+	done
 done
 echo
 echo "== smtpsniff read -o json:/dev/null on the same file (whole file)"
