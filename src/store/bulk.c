@@ -501,16 +501,8 @@ write_parts(struct bulk *b, int pass)
 }
 
 static const char *const stats_head[3] = {
-	[SQL_MYSQL] = "INSERT IGNORE INTO stats (sensor_id, ts, uptime_ns,"
-	    " threads, packets, bytes, kernel_received, kernel_drops,"
-	    " kernel_ifdrops, flows, flows_active, sessions, records,"
-	    " records_lost, alerts, mem_limit, mem_total, mem_flows,"
-	    " mem_reassembly, mem_fragments, mem_sessions)",
-	[SQL_PGSQL] = "INSERT INTO stats (sensor_id, ts, uptime_ns,"
-	    " threads, packets, bytes, kernel_received, kernel_drops,"
-	    " kernel_ifdrops, flows, flows_active, sessions, records,"
-	    " records_lost, alerts, mem_limit, mem_total, mem_flows,"
-	    " mem_reassembly, mem_fragments, mem_sessions)",
+	[SQL_MYSQL] = "INSERT IGNORE INTO stats (" STATS_COLS ")",
+	[SQL_PGSQL] = "INSERT INTO stats (" STATS_COLS ")",
 };
 static const char *const stats_tail[3] = {
 	[SQL_MYSQL] = "",

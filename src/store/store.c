@@ -184,13 +184,6 @@ enum stmt_id {
 	" hdr_to, hdr_cc, hdr_reply_to, subject, message_id, in_reply_to," \
 	" hdr_date, user_agent, x_originating_ip, received, anomalies"
 
-/* The stats table's columns after id, as a unit gives them (unit.h). */
-#define STATS_COLS \
-	"sensor_id, ts, uptime_ns, threads, packets, bytes, kernel_received," \
-	" kernel_drops, kernel_ifdrops, flows, flows_active, sessions," \
-	" records, records_lost, alerts, mem_limit, mem_total, mem_flows," \
-	" mem_reassembly, mem_fragments, mem_sessions"
-
 #define STATEMENTS(D) {							\
 	[ST_SENSOR_ADD] = INS_ONCE_##D("sensors", "name", "?"),		\
 	[ST_SENSOR_GET] = "SELECT id FROM sensors WHERE name = ?",	\

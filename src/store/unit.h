@@ -41,6 +41,12 @@ enum unit_kind {
 #define RCPT_N		5	/* addr, addr_key, code, enhanced, accepted */
 #define ATT_N		6	/* filename, content_type, size, sha256, ... */
 #define STATS_N		(16 + MEM_LAYER_MAX)	/* ts .. the layers' bytes */
+/* The stats table's columns: sensor_id, then a STATS unit's, in order. */
+#define STATS_COLS \
+	"sensor_id, ts, uptime_ns, threads, packets, bytes, kernel_received," \
+	" kernel_drops, kernel_ifdrops, flows, flows_active, sessions," \
+	" records, records_lost, alerts, mem_limit, mem_total, mem_flows," \
+	" mem_reassembly, mem_fragments, mem_sessions"
 
 /* Values per attachment in a message unit of this kind. */
 static inline unsigned
