@@ -226,8 +226,8 @@ static const struct report reports[] = {
 	  " st.bytes, st.kernel_received, st.kernel_drops, st.kernel_ifdrops,"
 	  " st.flows, st.flows_active, st.sessions, st.records,"
 	  " st.records_lost, st.alerts, st.mem_limit, st.mem_total,"
-	  " st.mem_flows, st.mem_reassembly, st.mem_fragments, st.mem_sessions"
-	  " FROM stats st JOIN sensors se ON se.id = st.sensor_id"
+	  " st.mem_flows, st.mem_reassembly, st.mem_fragments, st.mem_sessions,"
+	  " st.mem_records FROM stats st JOIN sensors se ON se.id = st.sensor_id"
 	  " WHERE" TIME_WHERE("st.ts") " ORDER BY st.ts DESC, st.id DESC",
 	  { { "ts", COL, 0, NULL, NULL }, { "sensor", COL, 1, NULL, NULL },
 	    { "uptime", COL_NS, 2, NULL, NULL },
@@ -248,7 +248,8 @@ static const struct report reports[] = {
 	    { "mem_flows", COL_NUM, 17, NULL, NULL },
 	    { "mem_reassembly", COL_NUM, 18, NULL, NULL },
 	    { "mem_fragments", COL_NUM, 19, NULL, NULL },
-	    { "mem_sessions", COL_NUM, 20, NULL, NULL } }, 21, F_TIME,
+	    { "mem_sessions", COL_NUM, 20, NULL, NULL },
+	    { "mem_records", COL_NUM, 21, NULL, NULL } }, 22, F_TIME,
 	  -1, -1, -1, -1, true },
 };
 

@@ -131,7 +131,8 @@
 	" mem_total BIGINT NOT NULL, mem_flows BIGINT NOT NULL,"	\
 	" mem_reassembly BIGINT NOT NULL,"				\
 	" mem_fragments BIGINT NOT NULL,"				\
-	" mem_sessions BIGINT NOT NULL, UNIQUE (sensor_id, ts))",	\
+	" mem_sessions BIGINT NOT NULL, mem_records BIGINT NOT NULL,"	\
+	" UNIQUE (sensor_id, ts))",					\
 	"CREATE INDEX stats_ts ON stats(ts)", NULL },			\
 }
 
@@ -212,7 +213,8 @@ enum stmt_id {
 	    " content_type, size, sha256, truncated, depth",		\
 	    "?, ?, ?, ?, ?, ?, ?"),					\
 	[ST_STATS] = INS_ONCE_##D("stats", STATS_COLS,			\
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"), \
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"	\
+	    " ?"),							\
 }
 
 static const char *const statements[3][ST_MAX] = {

@@ -220,10 +220,11 @@ unit_session(struct dbuf *b, struct dbuf *tmp, const struct record_summary *ss)
 
 /*
  * The stats table has a column per memory layer (mem_flows ..
- * mem_sessions): a new layer needs a new column, and a schema version.
+ * mem_records), in enum mem_layer's order: a new layer needs a new
+ * column, and a schema version.
  */
-_Static_assert(MEM_LAYER_MAX == 4, "a new memory layer needs its column "
-    "in the stats table (store.c, docs/SCHEMA.md)");
+_Static_assert(MEM_LAYER_MAX == 5, "a new memory layer needs its column "
+    "in the stats table (store.c, unit.h, docs/SCHEMA.md)");
 
 /* A counter as a signed 64-bit column: past INT64_MAX, INT64_MAX. */
 static void

@@ -46,7 +46,7 @@ enum unit_kind {
 	"sensor_id, ts, uptime_ns, threads, packets, bytes, kernel_received," \
 	" kernel_drops, kernel_ifdrops, flows, flows_active, sessions," \
 	" records, records_lost, alerts, mem_limit, mem_total, mem_flows," \
-	" mem_reassembly, mem_fragments, mem_sessions"
+	" mem_reassembly, mem_fragments, mem_sessions, mem_records"
 
 /* Values per attachment in a message unit of this kind. */
 static inline unsigned

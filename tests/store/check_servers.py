@@ -489,8 +489,9 @@ STATS_SQL = ("SELECT se.name, st.ts, st.uptime_ns, st.threads, st.packets,"
              " st.kernel_ifdrops, st.flows, st.flows_active, st.sessions,"
              " st.records, st.records_lost, st.alerts, st.mem_limit,"
              " st.mem_total, st.mem_flows, st.mem_reassembly,"
-             " st.mem_fragments, st.mem_sessions FROM stats st JOIN sensors"
-             " se ON se.id = st.sensor_id ORDER BY st.ts, se.name")
+             " st.mem_fragments, st.mem_sessions, st.mem_records FROM stats"
+             " st JOIN sensors se ON se.id = st.sensor_id"
+             " ORDER BY st.ts, se.name")
 
 
 def given(rec, sensor):

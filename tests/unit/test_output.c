@@ -915,9 +915,10 @@ test_stats_native_parses_back(void **state)
 		{ "flows.active", 31 }, { "sessions", 37 }, { "records", 41 },
 		{ "records_lost", 43 }, { "alerts", 47 },
 		{ "memory.limit", 1073741824 },
-		{ "memory.total", 53 + 59 + 65 + 71 },
+		{ "memory.total", 53 + 59 + 65 + 71 + 77 },
 		{ "memory.flows", 53 }, { "memory.reassembly", 59 },
 		{ "memory.fragments", 65 }, { "memory.sessions", 71 },
+		{ "memory.records", 77 },
 	};
 	char got[64];
 	const char *s;
@@ -966,10 +967,10 @@ test_stats_eve_parses_back(void **state)
 		{ "stats.app_layer.tx.smtp", 41 },
 		{ "stats.detect.alert", 47 },
 		{ "stats.memory.limit", 1073741824 },
-		{ "stats.memory.total", 53 + 59 + 65 + 71 },
+		{ "stats.memory.total", 53 + 59 + 65 + 71 + 77 },
 		{ "stats.memory.flows", 53 }, { "stats.memory.reassembly", 59 },
 		{ "stats.memory.fragments", 65 },
-		{ "stats.memory.sessions", 71 },
+		{ "stats.memory.sessions", 71 }, { "stats.memory.records", 77 },
 		{ "stats.smtp.records_lost", 43 }, { "stats.threads", 3 },
 	};
 	char got[64];

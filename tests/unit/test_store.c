@@ -771,14 +771,15 @@ stats_fill(struct sensor_stats *st, uint64_t ts_s)
 static void
 stats_values(const struct sensor_stats *st, int64_t v[STATS_N - 1])
 {
-	const uint64_t u[STATS_N - 1] = { st->uptime_ns, st->threads,
+	uint64_t u[STATS_N - 1] = { st->uptime_ns, st->threads,
 	    st->packets, st->bytes, st->kernel_received, st->kernel_drops,
 	    st->kernel_ifdrops, st->flows, st->flows_active, st->sessions,
 	    st->records, st->records_lost, st->alerts, st->mem_limit,
-	    st->mem_total, st->mem_layer[0], st->mem_layer[1],
-	    st->mem_layer[2], st->mem_layer[3] };
+	    st->mem_total };
 	unsigned i;
 
+	for (i = 0; i < MEM_LAYER_MAX; i++)
+		u[STATS_N - 1 - MEM_LAYER_MAX + i] = st->mem_layer[i];
 	for (i = 0; i < STATS_N - 1; i++)
 		v[i] = u[i] > INT64_MAX ? INT64_MAX : (int64_t)u[i];
 }
@@ -820,7 +821,8 @@ test_stats_rows_land_once_per_ts(void **state)
 	    " uptime_ns, threads, packets, bytes, kernel_received,"
 	    " kernel_drops, kernel_ifdrops, flows, flows_active, st.sessions,"
 	    " records, records_lost, alerts, mem_limit, mem_total, mem_flows,"
-	    " mem_reassembly, mem_fragments, mem_sessions FROM stats st"
+	    " mem_reassembly, mem_fragments, mem_sessions, mem_records"
+	    " FROM stats st"
 	    " JOIN sensors se ON se.id = st.sensor_id ORDER BY st.ts", -1, &q,
 	    NULL), SQLITE_OK);
 	for (r = 0; r < 2; r++) {
