@@ -64,9 +64,12 @@ capture_default_filter(char *buf, size_t len, const uint16_t *ports,
 static int
 set_fanout(struct capture_live *c, unsigned group, char err[ERRBUF_SIZE])
 {
-	/* Symmetric flow hash; IPv4 fragments put together first. */
-	int v = (int)((group & 0xffff) |
-	    ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16));
+	/*
+	 * Symmetric flow hash; IPv4 fragments put together first. Unsigned:
+	 * the DEFRAG flag (0x8000) shifted 16 overflows an int.
+	 */
+	unsigned mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+	int v = (int)((group & 0xffff) | (mode << 16));
 
 	if (setsockopt(c->fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof(v)) ==
 	    -1) {

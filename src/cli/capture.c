@@ -353,6 +353,11 @@ cli_capture(int argc, char **argv)
 		}
 		if (ch == 'D')
 			ch = OPT_LIST_IFACES;
+		/* getopt said what was wrong; optarg is NULL. */
+		if (ch == '?') {
+			usage(stderr);
+			goto done;
+		}
 		if ((r = apply(c, ch, optarg, false)) == -1)
 			goto done;
 		if (r == 0) {
