@@ -10,7 +10,8 @@
 # started as a service, and preseeded so that it asks nothing), swaks and
 # libnet-ssleay-perl (its STARTTLS), tcpdump, iproute2 (ip netns), ethtool,
 # openssl (a certificate per run); tcpreplay for bench/live.sh; systemd
-# for systemd-analyze (contrib/systemd checked, never started).
+# for systemd-analyze and strace (contrib/systemd checked against what
+# capture does, never started).
 # Installs only what is missing, as root or through sudo. Works on a bare
 # Debian 12 (a minbase container: no sudo, apt lists never fetched).
 set -euo pipefail
@@ -20,7 +21,7 @@ if [[ ${1:-} == --test ]]; then
 	pkgs+=(libcmocka-dev python3 python3-yaml wireshark-common clang
 	    libclang-rt-14-dev mariadb-server mariadb-client postgresql procps
 	    postfix swaks libnet-ssleay-perl tcpdump iproute2 ethtool openssl
-	    tcpreplay systemd)
+	    tcpreplay systemd strace)
 elif [[ -n ${1:-} ]]; then
 	echo "usage: $0 [--test]" >&2
 	exit 2

@@ -3,7 +3,7 @@
 on the loopback of a network namespace made for the run, beside tcpdump.
 
 usage: live.py SMTPSNIFF CASE
-    CASE: equal slices signals privileges outage config
+    CASE: equal slices signals privileges outage config sandbox
 
 Real servers (Postfix's smtp-sink, tests/live/smtpd.py with STARTTLS) and
 clients (smtp-source, swaks, Python's smtplib, a pipelining client) talk
@@ -19,6 +19,8 @@ on 127.0.0.x / 127.0.1.x inside the namespace; nothing leaves it.
               mail flows: every transaction ends up in the database
   config      contrib/smtpsniff.conf.example names every option and
               works with every key set; bad options are refused cleanly
+  sandbox     capture as contrib/systemd's unit runs it, under strace:
+              its system calls and socket families are the unit's
 
 Needs root and `ip netns`. Without them the test fails under CI=true and
 is skipped (exit 77) elsewhere: a skip never passes in CI.
@@ -947,9 +949,119 @@ def case_config(binary, work):
               (r.returncode, r.stderr.decode()[-300:]))
 
 
+def syscall_groups():
+    """systemd's syscall groups, each to its syscalls (nested expanded)."""
+    out = run(["systemd-analyze", "syscall-filter"]).stdout.decode()
+    groups, cur = {}, None
+    for l in out.splitlines():
+        if l.startswith("@"):
+            cur = groups.setdefault(l.strip(), [])
+        elif cur is not None and l.strip() and not l.strip().startswith(
+                "#"):
+            cur.append(l.strip())
+
+    def expand(name, seen=()):
+        if not name.startswith("@"):
+            return {name}
+        res = set()
+        for m in groups.get(name, []):
+            if m not in seen:
+                res |= expand(m, seen + (name,))
+        return res
+    return expand
+
+
+def unit_filter(unit):
+    """The syscalls and address families contrib/systemd's unit allows."""
+    expand = syscall_groups()
+    allow, deny, fams = None, set(), set()
+    with open(unit) as f:
+        for l in f:
+            l = l.strip()
+            if l.startswith("SystemCallFilter="):
+                v = l.split("=", 1)[1]
+                names = set()
+                for n in v.lstrip("~").split():
+                    names |= expand(n)
+                if v.startswith("~"):
+                    deny |= names
+                else:
+                    allow = names if allow is None else allow | names
+            elif l.startswith("RestrictAddressFamilies="):
+                fams = set(l.split("=", 1)[1].split())
+    return (allow or set()) - deny, fams
+
+
+def case_sandbox(binary, work):
+    """Capture as the systemd unit runs it (a user that is not root, only
+    CAP_NET_RAW), traced with strace through start, mail, SIGHUP and
+    SIGTERM: every system call it makes is one the unit's
+    SystemCallFilter allows, and every socket's family one of its
+    RestrictAddressFamilies. A call outside them would fail with EPERM
+    under systemd, where no test of ours runs."""
+    if shutil.which("strace") is None or \
+            shutil.which("systemd-analyze") is None:
+        raise Fail("strace or systemd-analyze is missing (scripts/deps.sh "
+                   "--test)")
+    routes()
+    start_servers(work, tls=False)
+    os.chown(work, 65534, 65534)
+    allowed, fams = unit_filter(os.path.join(ROOT, "contrib", "systemd",
+                                             "smtpsniff.service"))
+    check("the unit's filter resolves to many calls", len(allowed) > 200,
+          len(allowed))
+    trace = os.path.join(work, "strace")
+    out = os.path.join(work, "s.json")
+    cmd = ["strace", "-f", "-qq", "-o", trace, "setpriv",
+           "--reuid=65534", "--regid=65534", "--clear-groups",
+           "--inh-caps=-all,+net_raw", "--ambient-caps=-all,+net_raw",
+           "--bounding-set=-all,+net_raw"]
+    sn = Sensor(binary, ["--threads", "2", "--stats-interval", "1", "-o",
+                         "json:" + out, "-o", "sqlite:" +
+                         os.path.join(work, "s.db"), "--spool-dir", work],
+                prefix=cmd)
+    # The sensor is strace's child (setpriv exec'd it).
+    kids = run(["ps", "-o", "pid=", "--ppid", str(sn.p.pid)]).stdout.split()
+    if len(kids) != 1:
+        raise Fail(f"strace's children: {kids}")
+    pid = int(kids[0])
+    source(["-s", "2", "-m", "4", "127.0.0.10:25"])
+    settle()
+    os.rename(out, out + ".1")
+    os.kill(pid, signal.SIGHUP)
+    time.sleep(0.5)
+    source(["-s", "2", "-m", "3", "127.0.0.10:25"])
+    settle()
+    os.kill(pid, signal.SIGTERM)
+    rc = sn.stop()
+    check("traced: exit 0, 4 + 3 records", rc == 0 and len(lines(
+        out + ".1")) >= 4 and len(lines(out)) >= 3, sn.text())
+    used, socks, started = set(), set(), False
+    with open(trace) as f:
+        for l in f:
+            if not started:
+                started = re.search(r'execve\("[^"]*smtpsniff"', l) and \
+                    l.rstrip().endswith("= 0")
+                continue
+            m = re.match(r"^\d+ +(?:<\.\.\. )?(\w+)[( ]", l)
+            if m and m.group(1) not in ("exited", "killed", "restart_syscall"):
+                used.add(m.group(1))
+            m = re.match(r"^\d+ +socket\((AF_\w+)", l)
+            if m:
+                socks.add(m.group(1))
+    check(f"traced: {len(used)} kinds of system call seen", started and
+          len(used) > 20, sorted(used))
+    check("every system call is one the unit allows (SystemCallFilter)",
+          used <= allowed, sorted(used - allowed))
+    check("every socket is of a family the unit allows "
+          "(RestrictAddressFamilies)", socks <= fams,
+          f"{sorted(socks)} against {sorted(fams)}")
+
+
 CASES = {"equal": case_equal, "slices": case_slices,
          "signals": case_signals, "privileges": case_privileges,
-         "outage": case_outage, "config": case_config}
+         "outage": case_outage, "config": case_config,
+         "sandbox": case_sandbox}
 
 
 def inside(binary, case):
