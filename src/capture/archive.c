@@ -494,7 +494,8 @@ scan(struct archive *a, char err[ERRBUF_SIZE])
 		}
 		closedir(d);
 	}
-	qsort(a->ring, a->ring_n, sizeof(*a->ring), id_cmp);
+	if (a->ring_n > 1)
+		qsort(a->ring, a->ring_n, sizeof(*a->ring), id_cmp);
 	return 0;
 }
 

@@ -243,6 +243,8 @@ open_next(struct capture *c)
 	struct cfile *f = NULL;
 	size_t i;
 
+	if (c->next_file >= c->nfiles)
+		return;
 	for (i = 0; i < LIMIT_CAPTURE_OPEN_FILES && f == NULL; i++)
 		if (c->slot[i].pcap == NULL)
 			f = &c->slot[i];

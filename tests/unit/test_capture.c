@@ -441,6 +441,37 @@ test_overlap_past_the_open_file_cap(void **state)
 	capture_free(c);
 }
 
+/*
+ * A file whose first packet has no time is not placed by it: it is read
+ * after the files before it, and that packet takes the time of the last
+ * packet read, as when files were only concatenated.
+ */
+static void
+test_file_starting_with_no_time_read_in_order(void **state)
+{
+	static const uint32_t sa[] = { 5, 6 }, sb[] = { 4, 7 };
+	static const uint32_t fa[] = { 0, 0 }, fb[] = { 1000000, 0 };
+	char a[128], b[128], err[ERRBUF_SIZE];
+	char *paths[2] = { a, b };
+	struct capture *c;
+	struct capture_stats st;
+	int ids[16];
+	uint64_t ts[16];
+
+	strcpy(a, write_pcap_times("a.pcap", sa, fa, 2, false));
+	strcpy(b, write_pcap_times("b.pcap", sb, fb, 2, false));
+	assert_non_null(c = capture_open_offline(paths, 2, err));
+	assert_int_equal(read_all(c, ids, ts, 16), 4);
+	assert_int_equal(ts[0], 5 * 1000000000ull);
+	assert_int_equal(ts[1], 6 * 1000000000ull);
+	assert_int_equal(ts[2], 6 * 1000000000ull);
+	assert_int_equal(ts[3], 7 * 1000000000ull);
+	assert_int_equal(ids[2], 1);	/* b's first */
+	capture_get_stats(c, &st);
+	assert_int_equal(st.ts_invalid, 1);
+	capture_free(c);
+}
+
 static void
 test_missing_path_fails_before_reading(void **state)
 {
@@ -494,6 +525,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_overlap_past_the_open_file_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_file_starting_with_no_time_read_in_order, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
