@@ -562,6 +562,7 @@ archive_open(const struct archive_config *cfg, char err[ERRBUF_SIZE])
 	return a;
 }
 
+/* The counters so far: slices finished; packets and bytes of all. */
 void
 archive_get_stats(const struct archive *a, struct archive_stats *st)
 {

@@ -196,6 +196,33 @@ test_rotation_by_packet_time(void **state)
 }
 
 /*
+ * archive_tick: the packet clock (from elsewhere) ends a quiet worker's
+ * slice when its -G interval is over, not before.
+ */
+static void
+test_tick_finishes_a_quiet_slice(void **state)
+{
+	struct archive *a = open_archive(0, 10, 0, 0);
+	char *names[MAXF];
+	int n;
+
+	assert_int_equal(put(a, 1, 5 * NS, 60), 0);
+	assert_int_equal(archive_tick(a, 9 * NS + 999999999), 0);
+	assert_int_equal(list(names, false), 0);
+	assert_int_equal(archive_tick(a, 10 * NS), 0);
+	n = list(names, false);
+	assert_int_equal(n, 1);
+	free_list(names, n);
+	assert_int_equal(put(a, 2, 11 * NS, 60), 0);
+	assert_int_equal(archive_close(a), 0);
+	n = list(names, true);
+	assert_int_equal(n, 2);
+	assert_int_equal(slice_packets(names[0]), 1);
+	assert_int_equal(slice_packets(names[1]), 1);
+	free_list(names, n);
+}
+
+/*
  * -C: a slice never passes the size, unless its one packet does; every
  * byte is counted (24-byte file header, 16 per record).
  */
@@ -501,6 +528,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_by_size,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_tick_finishes_a_quiet_slice, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_ring_deletes_oldest_and_keeps_going, setup, teardown),
 		cmocka_unit_test_setup_teardown(
