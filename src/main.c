@@ -19,7 +19,8 @@ usage(FILE *fp)
 	    "  flows PATH...    one JSON line per TCP connection (reassembly)\n"
 	    "  read PATH...     SMTP transaction records (sqlite, json, zeek,\n"
 	    "                   eve)\n"
-	    "  capture -i IF    live capture (not yet built)\n"
+	    "  capture -i IF    live capture from an interface (records as\n"
+	    "                   transactions complete)\n"
 	    "  query REPORT     search the database (messages)\n"
 	    "  smtpsniff COMMAND --help for a command's options\n");
 }
@@ -43,6 +44,8 @@ main(int argc, char **argv)
 		return cli_flows(argc - 1, argv + 1);
 	if (strcmp(argv[1], "read") == 0)
 		return cli_read(argc - 1, argv + 1);
+	if (strcmp(argv[1], "capture") == 0)
+		return cli_capture(argc - 1, argv + 1);
 	if (strcmp(argv[1], "query") == 0)
 		return cli_query(argc - 1, argv + 1);
 	fprintf(stderr, "smtpsniff: %s: unknown or not yet available command\n",

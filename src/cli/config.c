@@ -341,6 +341,64 @@ static const struct config_key top_keys[] = {
 	{ NULL, NULL }
 };
 
+/* A key of [read] or [capture]: the command checks it against its own. */
+static int
+add_opt(struct config *c, const char *sec, const char *key, const char *v,
+    char err[ERRBUF_SIZE])
+{
+	struct config_opt *o;
+	size_t i;
+
+	/* A key twice is an error, but for the outputs, a list. */
+	for (i = 0; i < c->nopts; i++)
+		if (strcmp(c->opts[i].section, sec) == 0 &&
+		    strcmp(c->opts[i].key, key) == 0 &&
+		    strcmp(key, "output") != 0) {
+			snprintf(err, ERRBUF_SIZE, "%s: given twice (it takes "
+			    "one value)", key);
+			return -1;
+		}
+	if (c->nopts == LIMIT_CONFIG_OPTS) {
+		snprintf(err, ERRBUF_SIZE, "at most %d keys in [read] and "
+		    "[capture]", LIMIT_CONFIG_OPTS);
+		return -1;
+	}
+	o = &c->opts[c->nopts];
+	if ((o->section = strdup(sec)) == NULL ||
+	    (o->key = strdup(key)) == NULL || (o->val = strdup(v)) == NULL) {
+		free(o->section);
+		free(o->key);
+		memset(o, 0, sizeof(*o));
+		snprintf(err, ERRBUF_SIZE, "out of memory");
+		return -1;
+	}
+	c->nopts++;
+	return 0;
+}
+
+static int
+set_read_opt(void *arg, const char *key, const char *v, char err[ERRBUF_SIZE])
+{
+	return add_opt(arg, "read", key, v, err);
+}
+
+static int
+set_capture_opt(void *arg, const char *key, const char *v,
+    char err[ERRBUF_SIZE])
+{
+	return add_opt(arg, "capture", key, v, err);
+}
+
+static const struct config_key read_keys[] = {
+	{ NULL, set_read_opt },
+	{ NULL, NULL }
+};
+
+static const struct config_key capture_keys[] = {
+	{ NULL, set_capture_opt },
+	{ NULL, NULL }
+};
+
 /*
  * The sections the program knows. Any other is an error: a file written
  * for a later version (one with detection policy sections) must fail
@@ -348,6 +406,8 @@ static const struct config_key top_keys[] = {
  */
 static const struct config_section sections[] = {
 	{ "", top_keys },
+	{ "read", read_keys },
+	{ "capture", capture_keys },
 	{ NULL, NULL }
 };
 
@@ -382,6 +442,13 @@ config_free(struct config *c)
 		free(c->db_password);
 	}
 	free(c->pseudonymise_key_file);
+	for (i = 0; i < c->nopts; i++) {
+		free(c->opts[i].section);
+		free(c->opts[i].key);
+		/* password = ... may be among them: scrubbed likewise. */
+		explicit_bzero(c->opts[i].val, strlen(c->opts[i].val));
+		free(c->opts[i].val);
+	}
 	memset(c, 0, sizeof(*c));
 }
 

@@ -36,6 +36,17 @@ struct config {
 	size_t	 noutputs;
 	char	*db_password;
 	char	*pseudonymise_key_file;
+	/*
+	 * [read] and [capture]: any of the command's long options, '-'
+	 * written '_' ("memcap = 1G", "no_promisc = yes"), applied before
+	 * the command line, which wins. Checked by the command.
+	 */
+	struct config_opt {
+		char	*section;	/* "read" or "capture" */
+		char	*key;
+		char	*val;
+	} opts[LIMIT_CONFIG_OPTS];
+	size_t	 nopts;
 };
 
 /*

@@ -220,8 +220,11 @@ cli_flows(int argc, char **argv)
 		log_warn("writing the output");
 		rc = 2;
 	}
-	if (!quiet)
-		cli_print_summary(stderr, cap, dec, ft);
+	if (!quiet) {
+		cli_print_files(stderr, cap);
+		cli_print_summary(stderr, decoder_stats(dec),
+		    flow_table_get_stats(ft));
+	}
 done:
 	flow_table_free(ft);
 	decoder_free(dec);

@@ -11,14 +11,12 @@
 #include "cli.h"
 #include "common/mem.h"
 
-#define PROGRESS_STEP	(64u << 20)	/* bytes read between updates */
-
 /*
  * Progress on a terminal: how much of the files has been read. Measured
  * in bytes, not in time: nothing here looks at the clock.
  */
-static void
-progress(const struct capture *cap, bool last)
+void
+cli_progress(const struct capture *cap, bool last)
 {
 	struct capture_stats cs;
 	uint64_t done;
@@ -48,27 +46,22 @@ cli_run_offline(struct capture *cap, struct decoder *dec,
 		if (decoder_decode(dec, &cp, &p) == DECODE_TCP)
 			flow_table_packet(ft, &p);
 		if (tty && (read_bytes += cp.caplen) >= next) {
-			progress(cap, false);
+			cli_progress(cap, false);
 			next += PROGRESS_STEP;
 		}
 	}
 	if (tty && next > PROGRESS_STEP)
-		progress(cap, true);
+		cli_progress(cap, true);
 	flow_table_finish(ft);
 	capture_get_stats(cap, &cs);
 	return cs.file_errors ? 1 : 0;
 }
 
-/* A one-screen summary, "name value" pairs, zero counters left out. */
+/* The files' line of the summary. */
 void
-cli_print_summary(FILE *fp, const struct capture *cap,
-    const struct decoder *dec, const struct flow_table *ft)
+cli_print_files(FILE *fp, const struct capture *cap)
 {
 	struct capture_stats cs;
-	const struct decode_stats *ds = decoder_stats(dec);
-	const struct flow_table_stats *fs = flow_table_get_stats(ft);
-	struct mem_stats ms;
-	int i;
 
 	capture_get_stats(cap, &cs);
 	fprintf(fp, "summary: files %" PRIu64 " (errors %" PRIu64 ")"
@@ -77,6 +70,16 @@ cli_print_summary(FILE *fp, const struct capture *cap,
 	if (cs.ts_invalid > 0)
 		fprintf(fp, " ts_invalid %" PRIu64, cs.ts_invalid);
 	fputc('\n', fp);
+}
+
+/* A one-screen summary, "name value" pairs, zero counters left out. */
+void
+cli_print_summary(FILE *fp, const struct decode_stats *ds,
+    const struct flow_table_stats *fs)
+{
+	struct mem_stats ms;
+	int i;
+
 	fprintf(fp, "  decode:");
 	for (i = 0; i < DECODE_RESULT_MAX; i++)
 		if (ds->result[i] != 0)

@@ -12,12 +12,13 @@
 /*
  * Capture files open at once while reading (capture.c): the files that
  * overlap in time and are merged by packet time (slices that several
- * workers wrote at once), plus the next one, peeked for its first time.
- * Each holds libpcap's buffer of one snaplen (256 KiB at most). Hit: the
- * next overlapping file waits for one to end, so its packets come later
- * than their time (counted as merge_deferred, warned once).
+ * workers wrote at once: one per worker, two where a worker's slices
+ * meet), plus the next one, peeked for its first time. Each holds
+ * libpcap's buffer of one snaplen (256 KiB at most: 33 MB for all).
+ * Hit: the next overlapping file waits for one to end, so its packets
+ * come later than their time (counted as merge_deferred, warned once).
  */
-#define LIMIT_CAPTURE_OPEN_FILES	64
+#define LIMIT_CAPTURE_OPEN_FILES	(2 * LIMIT_WORKERS + 2)
 
 /*
  * The packet archive (capture -w DIR, archive.c). A worker's number is
@@ -39,9 +40,6 @@
  */
 #define LIMIT_ARCHIVE_RETRY_S		10
 
-#if LIMIT_CAPTURE_OPEN_FILES < 2
-#error "LIMIT_CAPTURE_OPEN_FILES must hold a file and the next one"
-#endif
 #if LIMIT_ARCHIVE_WORKERS > 1000
 #error "LIMIT_ARCHIVE_WORKERS: a slice's name has three digits for it"
 #endif
@@ -568,6 +566,48 @@
 #error "LIMIT_ZEEK_PATH must hold every Received header kept"
 #endif
 
+/* ---- live capture and workers (src/capture/live.c, src/engine/) ------ */
+
+/* Bytes kept of each live packet: tcpdump's default, whole frames. */
+#define LIMIT_SNAPLEN_DEFAULT		262144
+/*
+ * The kernel hands a block of packets over at least this often (TPACKET_V3
+ * block timeout), and a worker polls its handle this long before it moves
+ * its clock on a quiet link and looks for a stop request.
+ */
+#define LIMIT_CAPTURE_TIMEOUT_MS	100
+/* A BPF filter's text: the default one for 64 ports with QinQ is ~5 KB. */
+#define LIMIT_FILTER_LEN		16384
+/* Workers (--threads): more than cores is pointless, the cap is a typo's. */
+#define LIMIT_WORKERS			64
+
+#if LIMIT_WORKERS > LIMIT_ARCHIVE_WORKERS
+#error "LIMIT_WORKERS: every worker's slices need a number of their own"
+#endif
+#if LIMIT_CAPTURE_OPEN_FILES < LIMIT_WORKERS + 2
+#error "LIMIT_CAPTURE_OPEN_FILES must merge every worker's slices"
+#endif
+/*
+ * Off-line, the reading thread hands TCP segments to a worker in batches
+ * of this many bytes, at most LIMIT_ENGINE_QUEUE_BATCHES queued per
+ * worker (then it waits: reading a file never drops). 2 MiB a worker.
+ */
+#define LIMIT_ENGINE_BATCH_BYTES	(256u * 1024)
+#define LIMIT_ENGINE_QUEUE_BATCHES	8
+/*
+ * The reorder window: finished records waiting until every worker's clock
+ * has passed their time. Past it, the oldest goes out early (counted as
+ * reorder_forced): order is given up before memory or records are.
+ * Charged to the memory budget as "records".
+ */
+#define LIMIT_REORDER_BYTES		(64u * 1024 * 1024)
+/* Wall time between two of the ordered stream's ticks (stats, SIGHUP). */
+#define LIMIT_ENGINE_TICK_MS		200
+
+#if LIMIT_ENGINE_BATCH_BYTES < 2 * 65536 + 1024
+#error "LIMIT_ENGINE_BATCH_BYTES must hold the largest segment, twice"
+#endif
+
 /* ---- configuration file ---------------------------------------------- */
 
 /*
@@ -577,5 +617,7 @@
  * fail far from its cause, a cut network list would silently shrink).
  */
 #define LIMIT_CONFIG_LINE		4096
+/* Keys of the [read] and [capture] sections together: every option. */
+#define LIMIT_CONFIG_OPTS		128
 
 #endif /* SMTPSNIFF_LIMITS_H */

@@ -127,6 +127,7 @@ mem_layer_name(enum mem_layer l)
 		[MEM_REASSEMBLY] = "reassembly",
 		[MEM_FRAGMENTS] = "fragments",
 		[MEM_SESSIONS] = "sessions",
+		[MEM_RECORDS] = "records",
 	};
 
 	return (unsigned)l < MEM_LAYER_MAX ? names[l] : "unknown";

@@ -25,6 +25,7 @@ enum mem_layer {
 	MEM_REASSEMBLY,		/* out-of-order segments */
 	MEM_FRAGMENTS,		/* IP fragments being reassembled */
 	MEM_SESSIONS,		/* SMTP, MIME and record state, probes */
+	MEM_RECORDS,		/* finished records waiting to be put in order */
 	MEM_LAYER_MAX
 };
 

@@ -136,6 +136,10 @@ struct flow_table *flow_table_new(const struct flow_config *,
 void		 flow_table_free(struct flow_table *);
 void		 flow_table_packet(struct flow_table *, const struct pkt *);
 void		 flow_table_finish(struct flow_table *);
+/* Move the clock to packet time ts (forward only) without a packet. */
+void		 flow_table_advance(struct flow_table *, uint64_t ts);
+/* The table's clock: ns, never goes back; 0 before the first packet. */
+uint64_t	 flow_table_now(const struct flow_table *);
 const struct flow_table_stats *flow_table_get_stats(const struct flow_table *);
 
 const struct flow_info *flow_get_info(const struct flow *);

@@ -657,6 +657,39 @@ flow_table_packet(struct flow_table *t, const struct pkt *p)
  * a RST was accepted), least recently active first, so the output order
  * does not depend on the hash.
  */
+/*
+ * Time passes without a packet: a quiet link (live capture's idle clock)
+ * or packets that went to other workers. ts is a packet time that some
+ * clock admitted already. The clock only moves forward to it, and never
+ * jumps: only this table's own packets can confirm a jump (pclock.c),
+ * so a tick from a capture of another year is ignored until they do.
+ * Timeouts and the budget are then seen to as after a packet.
+ */
+void
+flow_table_advance(struct flow_table *t, uint64_t ts)
+{
+	uint64_t c;
+
+	if (!t->clock.started || t->clock.npend > 0)
+		return;
+	c = ts + t->clock.offset;
+	if (c <= t->clock.now || c - t->clock.now > t->clock.jump_ns)
+		return;
+	t->clock.now = t->now = c;
+	if (t->now >= t->next_sweep) {
+		sweep(t);
+		t->next_sweep = t->now + SWEEP_NS;
+	}
+	if (mem_over())
+		relieve_memory(t);
+}
+
+uint64_t
+flow_table_now(const struct flow_table *t)
+{
+	return t->clock.now;
+}
+
 void
 flow_table_finish(struct flow_table *t)
 {

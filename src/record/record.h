@@ -10,6 +10,7 @@
 #define SMTPSNIFF_RECORD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/limits.h"
@@ -151,6 +152,17 @@ struct record_summary {
 	uint64_t	 gap_bytes;
 	uint32_t	 events[SMTP_EV_MAX];
 };
+
+/*
+ * A record or summary copied into one block that owns every string and
+ * array (clone.c): the size to allocate (max_align_t-aligned), then the
+ * copy, which points into the block. For records that cross threads.
+ */
+size_t		 record_flat_size(const struct record *);
+const struct record *record_flatten(const struct record *, void *block);
+size_t		 record_summary_flat_size(const struct record_summary *);
+const struct record_summary *record_summary_flatten(
+		    const struct record_summary *, void *block);
 
 const char	*record_status_name(enum record_status);
 struct dbuf;

@@ -92,6 +92,11 @@ session_make_uid(const struct flow_info *fi, char out[24])
 	static const char b62[] =
 	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 	uint64_t h = 0xcbf29ce484222325ull;
+	/*
+	 * Microseconds: the same connection gets the same uid from a live
+	 * capture (ns) and from tcpdump's file of it (µs by default).
+	 */
+	uint64_t us = fi->ts_first / 1000;
 	int k;
 
 	h = fnv(h, &fi->af, 1);
@@ -100,7 +105,7 @@ session_make_uid(const struct flow_info *fi, char out[24])
 	h = fnv(h, fi->server.ip, 16);
 	h = fnv(h, &fi->server.port, 2);
 	h = fnv(h, fi->vlan, sizeof(fi->vlan[0]) * fi->nvlan);
-	h = fnv(h, &fi->ts_first, 8);
+	h = fnv(h, &us, 8);
 	out[0] = 'C';
 	for (k = 1; k <= 11; k++) {
 		h ^= h >> 33;
