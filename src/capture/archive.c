@@ -355,10 +355,11 @@ archive_write(struct archive *a, const struct capture_pkt *p)
 }
 
 /*
- * Tell the archive the packet clock reached ts_ns (from any source, e.g.
- * the stats interval): a slice whose -G interval is over is finished now
- * rather than at this worker's next packet, so a quiet worker's last
- * slice becomes visible. 0, or -1 if it could not be finished (counted).
+ * Tell the archive the packet clock reached ts_ns (in the archive's own
+ * thread, e.g. when its worker's idle clock moves): a slice whose -G
+ * interval is over is finished now rather than at this worker's next
+ * packet, so a quiet worker's last slice becomes visible. 0, or -1 if it
+ * could not be finished (counted).
  */
 int
 archive_tick(struct archive *a, uint64_t ts_ns)

@@ -14,6 +14,10 @@
  * skips every hidden file); it is renamed when it is finished (rotation,
  * archive_close), so a visible slice is always whole. An unfinished slice
  * an earlier run of the same worker left (a crash) is renamed at open.
+ *
+ * No locks: an archive belongs to one thread (its worker's), which makes
+ * every call on it, archive_tick included. Different archives may be used
+ * by different threads at once, in the same directory.
  */
 #ifndef SMTPSNIFF_ARCHIVE_H
 #define SMTPSNIFF_ARCHIVE_H
