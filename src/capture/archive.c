@@ -281,12 +281,21 @@ static bool
 must_rotate(const struct archive *a, const struct capture_pkt *p,
     uint64_t rec)
 {
+	uint64_t iv;
+
 	if (p->link != a->dead_link)
 		return true;	/* one link type per pcap file */
-	/* -G: intervals aligned on the epoch; time going back stays. */
-	if (a->cfg.rotate_s > 0 &&
-	    p->ts_ns / (a->cfg.rotate_s * NS) > a->interval)
-		return true;
+	/*
+	 * -G: intervals aligned on the epoch. A packet a little back in time
+	 * (reordered across a boundary) stays in the slice; one more than an
+	 * interval back starts a slice too, so that a stray dated far ahead
+	 * holds up the rotation only for its own slice.
+	 */
+	if (a->cfg.rotate_s > 0) {
+		iv = p->ts_ns / (a->cfg.rotate_s * NS);
+		if (iv > a->interval || iv + 1 < a->interval)
+			return true;
+	}
 	/* -C: a slice passes it only when its one packet does. */
 	return a->cfg.rotate_bytes > 0 && a->slice_packets > 0 &&
 	    a->slice_bytes + rec > a->cfg.rotate_bytes;

@@ -183,9 +183,9 @@ file_close(struct capture *c, struct cfile *f)
  * the packet keeps its bytes and takes the previous packet's time (of its
  * own file; a file's first packets with none take the time of the packet
  * given before them, when their file joins the merge), and it is counted
- * (ts_invalid). False for a packet that has no time yet.
+ * (ts_invalid). Until its file has a time, f->has_ts stays false.
  */
-static bool
+static void
 packet_time(struct capture *c, struct cfile *f, const struct timeval *tv)
 {
 	int64_t sec = (int64_t)tv->tv_sec;
@@ -197,11 +197,10 @@ packet_time(struct capture *c, struct cfile *f, const struct timeval *tv)
 	    frac < 0 || frac >= 1000000000) {
 		c->stats.ts_invalid++;
 		f->ts = f->last_ts;
-		return f->has_ts;
+		return;
 	}
 	f->ts = f->last_ts = (uint64_t)sec * 1000000000u + (uint64_t)frac;
 	f->has_ts = true;
-	return true;
 }
 
 /*

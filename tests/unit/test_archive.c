@@ -196,6 +196,35 @@ test_rotation_by_packet_time(void **state)
 }
 
 /*
+ * A stray packet dated far ahead gets a slice of its own: the slices of
+ * the packets after it go on rotating by their time.
+ */
+static void
+test_stray_far_ahead_does_not_stop_rotation(void **state)
+{
+	struct archive *a = open_archive(0, 10, 0, 0);
+	char *names[MAXF];
+	int n;
+
+	assert_int_equal(put(a, 1, 100 * NS, 60), 0);
+	assert_int_equal(put(a, 2, 105 * NS, 60), 0);
+	assert_int_equal(put(a, 3, 5000 * NS, 60), 0);	/* the stray */
+	assert_int_equal(put(a, 4, 106 * NS, 60), 0);
+	assert_int_equal(put(a, 5, 111 * NS, 60), 0);
+	assert_int_equal(put(a, 6, 109 * NS, 60), 0);	/* a little back */
+	assert_int_equal(put(a, 7, 121 * NS, 60), 0);
+	assert_int_equal(archive_close(a), 0);
+	n = list(names, true);
+	assert_int_equal(n, 5);
+	assert_int_equal(slice_packets(names[0]), 2);	/* 100, 105 */
+	assert_int_equal(slice_packets(names[1]), 1);	/* 106 */
+	assert_int_equal(slice_packets(names[2]), 2);	/* 111, 109 */
+	assert_int_equal(slice_packets(names[3]), 1);	/* 121 */
+	assert_int_equal(slice_packets(names[4]), 1);	/* 5000 */
+	free_list(names, n);
+}
+
+/*
  * archive_tick: the packet clock (from elsewhere) ends a quiet worker's
  * slice when its -G interval is over, not before.
  */
@@ -530,6 +559,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_tick_finishes_a_quiet_slice, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_stray_far_ahead_does_not_stop_rotation, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_ring_deletes_oldest_and_keeps_going, setup, teardown),
 		cmocka_unit_test_setup_teardown(
