@@ -41,6 +41,7 @@ struct cap_ctx {
 	struct engine		*e;
 	atomic_bool		 hup;
 	uint64_t		 next_stats;	/* packet time, ns */
+	uint64_t		 first_ts;	/* the clock's first value */
 };
 
 static void
@@ -239,21 +240,47 @@ check_paths(struct pipe *p)
 	return 0;
 }
 
+/*
+ * The periodic statistics: to the log, and to every output that keeps
+ * them (json: and eve: lines, the databases' stats table; not zeek:).
+ * In the ordered stream's thread, the one that writes the outputs.
+ */
 static void
-log_stats(struct cap_ctx *c, uint64_t now)
+write_stats(struct cap_ctx *c, uint64_t now)
 {
-	struct engine_stats st;
+	struct engine_stats es;
+	struct sensor_stats ss;
 	struct mem_stats ms;
+	size_t i;
 
-	engine_get_stats(c->e, &st);
+	engine_get_stats(c->e, &es);
 	mem_get_stats(&ms);
+	memset(&ss, 0, sizeof(ss));
+	ss.ts = now;
+	ss.uptime_ns = now - c->first_ts;
+	ss.threads = es.workers;
+	ss.packets = es.live.packets;
+	ss.bytes = es.live.bytes;
+	ss.kernel_received = es.live.kernel_recv;
+	ss.kernel_drops = es.live.kernel_drops;
+	ss.kernel_ifdrops = es.live.if_drops;
+	ss.flows = es.flow.flows;
+	ss.flows_active = es.flow.flows_active;
+	ss.sessions = es.sess.sessions;
+	ss.records = es.sess.records;
+	ss.mem_limit = ms.limit;
+	ss.mem_total = ms.used;
+	memcpy(ss.mem_layer, ms.layer_used, sizeof(ss.mem_layer));
 	fprintf(stderr, "smtpsniff: stats: time %" PRIu64 " packets %" PRIu64
 	    " kernel_drops %" PRIu64 " if_drops %" PRIu64 " flows %" PRIu64
 	    " flows_active %" PRIu64 " sessions %" PRIu64 " records %" PRIu64
-	    " memory %" PRIu64 "\n", now / 1000000000u, st.live.packets,
-	    st.live.kernel_drops, st.live.if_drops, st.flow.flows,
-	    st.flow.flows_active, st.sess.sessions, st.sess.records,
-	    ms.used);
+	    " memory %" PRIu64 "\n", now / 1000000000u, ss.packets,
+	    ss.kernel_drops, ss.kernel_ifdrops, ss.flows, ss.flows_active,
+	    ss.sessions, ss.records, ss.mem_total);
+	for (i = 0; i < c->p.nout; i++)
+		if (c->p.out[i] != NULL &&
+		    output_stats(c->p.out[i], &ss) == -1)
+			c->p.failed = 1;
 }
 
 /* The ordered stream's thread, a few times a second. */
@@ -266,11 +293,12 @@ on_tick(void *arg, uint64_t now)
 		pipe_reopen_outputs(&c->p);
 	if (c->stats_s == 0 || now == 0 || now == UINT64_MAX)
 		return;
-	if (c->next_stats == 0)
+	if (c->next_stats == 0) {
+		c->first_ts = now;
 		c->next_stats = now + (uint64_t)c->stats_s * 1000000000u;
-	else if (now >= c->next_stats) {
+	} else if (now >= c->next_stats) {
 		c->next_stats = now + (uint64_t)c->stats_s * 1000000000u;
-		log_stats(c, now);
+		write_stats(c, now);
 	}
 }
 

@@ -21,6 +21,8 @@
 
 #define MAX_ROWS_DEFAULT	1000
 #define CELL_MAX		64	/* table output: longer cells cut */
+#define REPORT_MAXCOLS		24	/* columns of a report */
+#define REPORT_MAXSRC		24	/* columns of its SQL */
 
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 
@@ -57,6 +59,7 @@ enum col_kind {
 	COL_EP,		/* "ip:port" of columns src, src + 1 */
 	COL_LIST,	/* rows of list_sql for key column src, joined */
 	COL_LIST_ID,	/* the same, the key a row id (an integer) */
+	COL_NS,		/* nanoseconds as seconds (s.uuuuuu), a number */
 };
 
 struct report_col {
@@ -81,11 +84,16 @@ struct report_col {
 struct report {
 	const char		*name;
 	const char		*sql;
-	struct report_col	 cols[12];
+	struct report_col	 cols[REPORT_MAXCOLS];
 	unsigned		 ncols;
 	unsigned		 filters;
 	/* Columns of the SQL the scanning filters look at (-1: none). */
 	int			 client_src, server_src, helo_src, subject_src;
+	/*
+	 * The SQL sorts newest first, so that --limit keeps the newest
+	 * rows; they are printed oldest first.
+	 */
+	bool			 newest;
 };
 
 #define MSG_WHERE \
@@ -118,7 +126,7 @@ static const struct report reports[] = {
 	    { "subject", COL, 10, NULL, NULL },
 	    { "attachments", COL_NUM, 11, NULL, NULL } }, 10,
 	  F_FROM | F_RCPT | F_TIME | F_STATUS | F_SHA256 | F_CLIENT |
-	  F_SERVER | F_HELO | F_SUBJECT, 2, 4, 6, 10 },
+	  F_SERVER | F_HELO | F_SUBJECT, 2, 4, 6, 10, false },
 	{ "sessions",
 	  "SELECT s.ts_first, s.ts_last, s.client_ip, s.client_port,"
 	  " s.server_ip, s.server_port, s.helo, s.tls, s.auth_mechanism,"
@@ -134,7 +142,7 @@ static const struct report reports[] = {
 	    { "end_state", COL, 11, NULL, NULL },
 	    { "gaps", COL_NUM, 12, NULL, NULL },
 	    { "anomalies", COL, 13, NULL, NULL } }, 12,
-	  F_TIME | F_CLIENT | F_SERVER | F_HELO, 2, 4, 6, -1 },
+	  F_TIME | F_CLIENT | F_SERVER | F_HELO, 2, 4, 6, -1, false },
 	{ "senders",
 	  "SELECT m.mail_from, count(DISTINCT m.id),"
 	  " count(DISTINCT r.addr_key), count(DISTINCT s.client_ip),"
@@ -148,7 +156,8 @@ static const struct report reports[] = {
 	    { "recipients", COL_NUM, 2, NULL, NULL },
 	    { "clients", COL_NUM, 3, NULL, NULL },
 	    { "first", COL, 4, NULL, NULL }, { "last", COL, 5, NULL, NULL } },
-	  6, F_FROM | F_RCPT | F_TIME | F_STATUS | F_SHA256, -1, -1, -1, -1 },
+	  6, F_FROM | F_RCPT | F_TIME | F_STATUS | F_SHA256, -1, -1, -1, -1,
+	  false },
 	{ "servers",
 	  "SELECT s.server_ip, s.server_port, count(*),"
 	  " count(DISTINCT s.client_ip), sum(s.transactions),"
@@ -160,7 +169,7 @@ static const struct report reports[] = {
 	    { "clients", COL_NUM, 3, NULL, NULL },
 	    { "transactions", COL_NUM, 4, NULL, NULL },
 	    { "first", COL, 5, NULL, NULL }, { "last", COL, 6, NULL, NULL } },
-	  7, F_TIME | F_SERVER, -1, 0, -1, -1 },
+	  7, F_TIME | F_SERVER, -1, 0, -1, -1, false },
 	{ "rejections",
 	  "SELECT s.client_ip, count(*), count(DISTINCT r.addr_key),"
 	  " min(m.ts), max(m.ts)"
@@ -178,7 +187,7 @@ static const struct report reports[] = {
 	      " AND r.code IS NOT NULL AND" TIME_WHERE("m.ts")
 	      " ORDER BY r.code", "," },
 	    { "first", COL, 3, NULL, NULL }, { "last", COL, 4, NULL, NULL } },
-	  6, F_TIME | F_CLIENT, 0, -1, -1, -1 },
+	  6, F_TIME | F_CLIENT, 0, -1, -1, -1, false },
 	{ "attachments",
 	  "SELECT a.sha256, max(a.size), count(DISTINCT m.id),"
 	  " count(DISTINCT s.client_ip), min(m.ts), max(m.ts), min(a.depth)"
@@ -202,7 +211,7 @@ static const struct report reports[] = {
 	      " WHERE a.sha256 = ?9 AND" TIME_WHERE("m.ts")
 	      " ORDER BY s.client_ip", "," },
 	    { "first", COL, 4, NULL, NULL }, { "last", COL, 5, NULL, NULL } },
-	  9, F_TIME | F_SHA256, -1, -1, -1, -1 },
+	  9, F_TIME | F_SHA256, -1, -1, -1, -1, false },
 	{ "alerts",
 	  "SELECT a.ts, a.kind, a.severity, a.host, a.session_uid, a.detail"
 	  " FROM alerts a WHERE" TIME_WHERE("a.ts") " ORDER BY a.ts, a.id",
@@ -210,7 +219,38 @@ static const struct report reports[] = {
 	    { "severity", COL_NUM, 2, NULL, NULL },
 	    { "host", COL, 3, NULL, NULL },
 	    { "session", COL, 4, NULL, NULL },
-	    { "detail", COL, 5, NULL, NULL } }, 6, F_TIME, -1, -1, -1, -1 },
+	    { "detail", COL, 5, NULL, NULL } }, 6, F_TIME, -1, -1, -1, -1,
+	  false },
+	{ "stats",
+	  "SELECT st.ts, se.name, st.uptime_ns, st.threads, st.packets,"
+	  " st.bytes, st.kernel_received, st.kernel_drops, st.kernel_ifdrops,"
+	  " st.flows, st.flows_active, st.sessions, st.records,"
+	  " st.records_lost, st.alerts, st.mem_limit, st.mem_total,"
+	  " st.mem_flows, st.mem_reassembly, st.mem_fragments, st.mem_sessions,"
+	  " st.mem_records FROM stats st JOIN sensors se ON se.id = st.sensor_id"
+	  " WHERE" TIME_WHERE("st.ts") " ORDER BY st.ts DESC, st.id DESC",
+	  { { "ts", COL, 0, NULL, NULL }, { "sensor", COL, 1, NULL, NULL },
+	    { "uptime", COL_NS, 2, NULL, NULL },
+	    { "threads", COL_NUM, 3, NULL, NULL },
+	    { "packets", COL_NUM, 4, NULL, NULL },
+	    { "bytes", COL_NUM, 5, NULL, NULL },
+	    { "kernel_received", COL_NUM, 6, NULL, NULL },
+	    { "kernel_drops", COL_NUM, 7, NULL, NULL },
+	    { "kernel_ifdrops", COL_NUM, 8, NULL, NULL },
+	    { "flows", COL_NUM, 9, NULL, NULL },
+	    { "flows_active", COL_NUM, 10, NULL, NULL },
+	    { "sessions", COL_NUM, 11, NULL, NULL },
+	    { "records", COL_NUM, 12, NULL, NULL },
+	    { "records_lost", COL_NUM, 13, NULL, NULL },
+	    { "alerts", COL_NUM, 14, NULL, NULL },
+	    { "mem_limit", COL_NUM, 15, NULL, NULL },
+	    { "mem_total", COL_NUM, 16, NULL, NULL },
+	    { "mem_flows", COL_NUM, 17, NULL, NULL },
+	    { "mem_reassembly", COL_NUM, 18, NULL, NULL },
+	    { "mem_fragments", COL_NUM, 19, NULL, NULL },
+	    { "mem_sessions", COL_NUM, 20, NULL, NULL },
+	    { "mem_records", COL_NUM, 21, NULL, NULL } }, 22, F_TIME,
+	  -1, -1, -1, -1, true },
 };
 
 static int
@@ -405,6 +445,24 @@ keep(const struct run_ctx *x)
 	return true;
 }
 
+/* Nanoseconds (decimal text) as seconds with microseconds. */
+static char *
+ns_seconds(const char *v)
+{
+	unsigned long long ns;
+	char *end, *d;
+
+	if (v == NULL)
+		return NULL;
+	ns = strtoull(v, &end, 10);
+	if (*end != '\0' || end == v || *v == '-')
+		return strdup(v);	/* not ours: shown as it is */
+	if (asprintf(&d, "%llu.%06llu", ns / 1000000000ull,
+	    ns % 1000000000ull / 1000ull) == -1)
+		return NULL;
+	return d;
+}
+
 /* "ip:port", IPv6 in brackets (RFC 3986 3.2.2). */
 static char *
 endpoint(const char *ip, const char *port)
@@ -424,7 +482,7 @@ row_cb(void *arg, const struct sql_val *c, unsigned n)
 {
 	struct run_ctx *x = arg;
 	const struct report *rep = x->rep;
-	char *vals[12];
+	char *vals[REPORT_MAXCOLS];
 	unsigned i;
 
 	if (x->n >= x->f->limit)
@@ -442,6 +500,9 @@ row_cb(void *arg, const struct sql_val *c, unsigned n)
 		switch (col->kind) {
 		case COL_EP:
 			vals[i] = endpoint(v, x->src[col->src + 1]);
+			break;
+		case COL_NS:
+			vals[i] = ns_seconds(v);
 			break;
 		case COL_LIST:	/* filled in later: the key for now */
 		case COL_LIST_ID:
@@ -631,6 +692,22 @@ check_version(const struct sql_driver *d, void *h)
 	return 0;
 }
 
+/* Newest first as the SQL sorted them (for --limit), printed last. */
+static void
+reverse_rows(struct rowset *rs)
+{
+	unsigned nc = rs->rep->ncols, c;
+	size_t a, z;
+	char *t;
+
+	for (a = 0, z = rs->nrows; a + 1 < z; a++, z--)
+		for (c = 0; c < nc; c++) {
+			t = rs->cell[a * nc + c];
+			rs->cell[a * nc + c] = rs->cell[(z - 1) * nc + c];
+			rs->cell[(z - 1) * nc + c] = t;
+		}
+}
+
 static int
 run_report(const struct sql_driver *d, void *h, const struct report *rep,
     const struct filters *f, struct rowset *out)
@@ -638,7 +715,7 @@ run_report(const struct sql_driver *d, void *h, const struct report *rep,
 	struct run_ctx x;
 	struct params p;
 	struct list_ctx l;
-	char *src[16] = { NULL };
+	char *src[REPORT_MAXSRC] = { NULL };
 	size_t r;
 	unsigned c;
 	int rc;
@@ -649,15 +726,17 @@ run_report(const struct sql_driver *d, void *h, const struct report *rep,
 	x.f = f;
 	x.out = out;
 	x.src = src;
-	x.nsrc = 16;
+	x.nsrc = REPORT_MAXSRC;
 	params_init(&p, f);
 	rc = numbered_query(d, h, rep->sql, &p, row_cb, &x);
-	for (c = 0; c < 16; c++)
+	for (c = 0; c < REPORT_MAXSRC; c++)
 		free(src[c]);
 	if (x.oom) {
 		log_warnx("query: out of memory");
 		rc = -1;
 	}
+	if (rc == 0 && rep->newest)
+		reverse_rows(out);
 	/* Lists: one query per row, keyed by the row's key column. */
 	dbuf_init(&l.b, 16u << 20);
 	for (r = 0; rc == 0 && r < out->nrows; r++) {
@@ -727,7 +806,7 @@ print_table(FILE *fp, const struct rowset *rs)
 {
 	const size_t NCOLS = rs->rep->ncols;
 	const struct report_col *msg_cols = rs->rep->cols;
-	size_t w[12], r, c, l;
+	size_t w[REPORT_MAXCOLS], r, c, l;
 
 	for (c = 0; c < NCOLS; c++)
 		w[c] = strlen(msg_cols[c].name);
@@ -804,7 +883,8 @@ print_json(FILE *fp, const struct rowset *rs)
 			json_key(&b, msg_cols[c].name);
 			if (v == NULL)
 				dbuf_addlit(&b, "null");
-			else if (msg_cols[c].kind == COL_NUM)
+			else if (msg_cols[c].kind == COL_NUM ||
+			    msg_cols[c].kind == COL_NS)
 				dbuf_adds(&b, v);
 			else
 				json_cstr(&b, v);
@@ -838,7 +918,9 @@ usage(FILE *fp)
 	    "           (every SMTP server seen, by clients), rejections\n"
 	    "           (rejected recipients by client), attachments (by\n"
 	    "           hash: which hosts sent the same file), alerts\n"
-	    "           (always empty for now: detection is not built)\n");
+	    "           (always empty for now: detection is not built),\n"
+	    "           stats (the sensors' periodic statistics, newest\n"
+	    "           last; --limit N keeps the newest N)\n");
 }
 
 int
@@ -949,7 +1031,8 @@ cli_query(int argc, char **argv)
 			rep = &reports[i];
 	if (rep == NULL) {
 		log_warnx("%s: unknown report (messages, sessions, senders, "
-		    "servers, rejections, attachments, alerts)", argv[optind]);
+		    "servers, rejections, attachments, alerts, stats)",
+		    argv[optind]);
 		goto done;
 	}
 	if (unsupported(rep, &f) == -1)

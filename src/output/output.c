@@ -13,12 +13,13 @@
 struct output_kind {
 	const char		*prefix;
 	output_format_fn	*format;
+	output_stats_fn		*stats;		/* NULL: writes none */
 };
 
 static const struct output_kind kinds[] = {
-	{ "json", output_native },
-	{ "zeek", output_zeek },
-	{ "eve", output_eve },
+	{ "json", output_native, output_native_stats },
+	{ "zeek", output_zeek, NULL },	/* smtp.log has no such rows */
+	{ "eve", output_eve, output_eve_stats },
 };
 
 struct output {
@@ -138,6 +139,36 @@ output_session(struct output *o, const struct record_summary *ss)
 	if (o->store == NULL)
 		return 0;
 	if (store_put_session(o->store, ss) == -1) {
+		o->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+int
+output_stats(struct output *o, const struct sensor_stats *st)
+{
+	if (o->store != NULL) {
+		if (store_put_stats(o->store, st) == -1) {
+			o->failed = true;
+			return -1;
+		}
+		return 0;
+	}
+	if (o->kind->stats == NULL)
+		return 0;
+	dbuf_reset(&o->line);
+	if (o->kind->stats(&o->line, st) == -1) {
+		if (!o->failed)
+			log_warnx("%s: a stats record could not be formatted "
+			    "(out of memory)", o->spec);
+		o->failed = true;
+		dbuf_init(&o->line, 64u << 20);
+		return -1;
+	}
+	if (fwrite(o->line.p, 1, o->line.len, o->fp) != o->line.len) {
+		if (!o->failed)
+			log_warn("%s: write", o->spec);
 		o->failed = true;
 		return -1;
 	}

@@ -2,7 +2,8 @@
  * output.h: record sinks that write lines: json:PATH (the native records
  * of DESIGN.md), zeek:PATH (rows of Zeek's smtp.log as Zeek writes them in
  * JSON) and eve:PATH (Suricata EVE "smtp" events, plus "fileinfo" events
- * for attachments). PATH "-" is standard output. Several can be open at
+ * for attachments), and the sensor's periodic statistics in json: and
+ * eve:. PATH "-" is standard output. Several can be open at
  * once; each write is one whole line. A database spec writes to a
  * database (store/).
  */
@@ -28,6 +29,16 @@ struct output	*output_open(const char *spec, const struct store_config *,
 int		 output_write(struct output *, const struct record *);
 /* A connection ended: databases keep a row per session, lines do not. */
 int		 output_session(struct output *, const struct record_summary *);
+/*
+ * The sensor's periodic statistics (struct sensor_stats, store/store.h):
+ * a "stats" line to json:, a "stats" event to eve:, a row of the stats
+ * table to a database (spooled like records while a server is away);
+ * nothing to zeek: (smtp.log has no such rows). Call it from the thread
+ * that writes the records (an output is not shared between threads); the
+ * struct may be filled on any. Not counted among the records. -1 on a
+ * write error (reported once).
+ */
+int		 output_stats(struct output *, const struct sensor_stats *);
 /* What became of an output's records, told at its close. */
 struct output_summary {
 	char			 name[256];	/* no password */

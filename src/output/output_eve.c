@@ -156,3 +156,65 @@ output_eve(struct dbuf *b, const struct record *r, uint64_t nth)
 	}
 	return dbuf_status(b);
 }
+
+/* "key":n, after an earlier member if comma */
+static void
+eve_count(struct dbuf *b, bool comma, const char *key, uint64_t v)
+{
+	if (comma)
+		dbuf_addc(b, ',');
+	json_key(b, key);
+	json_u64(b, v);
+}
+
+/*
+ * A "stats" event as Suricata 7 writes its counters: the same names where
+ * the meaning is the same (uptime in whole seconds, capture.kernel_*,
+ * decoder.pkts/bytes, flow.total/active/memuse, tcp.reassembly_memuse,
+ * defrag.memuse, app_layer.flow.smtp for SMTP sessions, app_layer.tx.smtp
+ * for transactions, detect.alert); ours: memory (the --memcap budget,
+ * every layer), smtp.records_lost and threads (docs/RECORDS.md).
+ */
+int
+output_eve_stats(struct dbuf *b, const struct sensor_stats *st)
+{
+	unsigned i;
+
+	dbuf_addlit(b, "{\"timestamp\":");
+	eve_ts(b, st->ts);
+	dbuf_addlit(b, ",\"event_type\":\"stats\",\"stats\":{");
+	eve_count(b, false, "uptime", st->uptime_ns / 1000000000u);
+	dbuf_addlit(b, ",\"capture\":{");
+	eve_count(b, false, "kernel_packets", st->kernel_received);
+	eve_count(b, true, "kernel_drops", st->kernel_drops);
+	eve_count(b, true, "kernel_ifdrops", st->kernel_ifdrops);
+	dbuf_addlit(b, "},\"decoder\":{");
+	eve_count(b, false, "pkts", st->packets);
+	eve_count(b, true, "bytes", st->bytes);
+	dbuf_addlit(b, "},\"flow\":{");
+	eve_count(b, false, "total", st->flows);
+	eve_count(b, true, "active", st->flows_active);
+	eve_count(b, true, "memuse", st->mem_layer[MEM_FLOWS]);
+	dbuf_addlit(b, "},\"tcp\":{");
+	eve_count(b, false, "reassembly_memuse", st->mem_layer[MEM_REASSEMBLY]);
+	dbuf_addlit(b, "},\"defrag\":{");
+	eve_count(b, false, "memuse", st->mem_layer[MEM_FRAGMENTS]);
+	dbuf_addlit(b, "},\"app_layer\":{\"flow\":{");
+	eve_count(b, false, "smtp", st->sessions);
+	dbuf_addlit(b, "},\"tx\":{");
+	eve_count(b, false, "smtp", st->records);
+	dbuf_addlit(b, "}},\"detect\":{");
+	eve_count(b, false, "alert", st->alerts);
+	dbuf_addlit(b, "},\"memory\":{");
+	eve_count(b, false, "limit", st->mem_limit);
+	eve_count(b, true, "total", st->mem_total);
+	for (i = 0; i < MEM_LAYER_MAX; i++)
+		eve_count(b, true, mem_layer_name((enum mem_layer)i),
+		    st->mem_layer[i]);
+	dbuf_addlit(b, "},\"smtp\":{");
+	eve_count(b, false, "records_lost", st->records_lost);
+	dbuf_addc(b, '}');
+	eve_count(b, true, "threads", st->threads);
+	dbuf_addlit(b, "}}\n");
+	return dbuf_status(b);
+}

@@ -15,6 +15,12 @@ output_format_fn	output_native;
 output_format_fn	output_zeek;
 output_format_fn	output_eve;
 
+/* Append the stats line (or nothing: a format without one). */
+typedef int	output_stats_fn(struct dbuf *b, const struct sensor_stats *);
+
+output_stats_fn		output_native_stats;
+output_stats_fn		output_eve_stats;
+
 /* Helpers shared by the formats. */
 int	out_ip(struct dbuf *, const struct record_endpoint *);
 int	out_endpoint(struct dbuf *, const char *key,

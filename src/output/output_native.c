@@ -146,3 +146,53 @@ output_native(struct dbuf *b, const struct record *r, uint64_t nth)
 	dbuf_addlit(b, "}\n");
 	return dbuf_status(b);
 }
+
+/* ,"key":n */
+static void
+count(struct dbuf *b, const char *key, uint64_t v)
+{
+	dbuf_addc(b, ',');
+	json_key(b, key);
+	json_u64(b, v);
+}
+
+/*
+ * {"type":"stats",...}: the sensor's counters since the start, at ts of
+ * the packet clock (docs/RECORDS.md, "Statistics").
+ */
+int
+output_native_stats(struct dbuf *b, const struct sensor_stats *st)
+{
+	unsigned i;
+
+	dbuf_addlit(b, "{\"type\":\"stats\",\"ts\":");
+	json_ts(b, st->ts);
+	dbuf_addlit(b, ",\"uptime\":");
+	out_epoch(b, st->uptime_ns);
+	count(b, "threads", st->threads);
+	count(b, "packets", st->packets);
+	count(b, "bytes", st->bytes);
+	dbuf_addlit(b, ",\"kernel\":{\"received\":");
+	json_u64(b, st->kernel_received);
+	count(b, "drops", st->kernel_drops);
+	count(b, "ifdrops", st->kernel_ifdrops);
+	dbuf_addlit(b, "},\"flows\":{\"total\":");
+	json_u64(b, st->flows);
+	count(b, "active", st->flows_active);
+	dbuf_addc(b, '}');
+	count(b, "sessions", st->sessions);
+	count(b, "records", st->records);
+	count(b, "records_lost", st->records_lost);
+	count(b, "alerts", st->alerts);
+	/* No budget (--memcap 0): null, not a limit of 0 bytes. */
+	dbuf_addlit(b, ",\"memory\":{\"limit\":");
+	if (st->mem_limit > 0)
+		json_u64(b, st->mem_limit);
+	else
+		dbuf_addlit(b, "null");
+	count(b, "total", st->mem_total);
+	for (i = 0; i < MEM_LAYER_MAX; i++)
+		count(b, mem_layer_name((enum mem_layer)i), st->mem_layer[i]);
+	dbuf_addlit(b, "}}\n");
+	return dbuf_status(b);
+}

@@ -12,7 +12,8 @@
  *   3. the messages, insert-once, RETURNING the ids of those that were
  *      new: a message already stored (a re-read, a spool sent again) is
  *      skipped with its recipients and attachments, as in the row path;
- *   4. the new messages' recipients, then their attachments.
+ *   4. the new messages' recipients, then their attachments;
+ *   5. the stats rows, insert-once by (sensor, ts).
  * The SQL is fixed text with a `?` per value; only how many rows a
  * statement carries varies. Nothing from the network is ever in it.
  */
@@ -49,6 +50,8 @@ struct bulk {
 	int64_t			 sensor_id;
 	struct bsess		*sess;
 	size_t			 nsess;
+	struct sql_val		*stats;		/* STATS_N per row */
+	size_t			 nstats, capstats;
 	size_t			*sess_map;	/* open addressing, by uid */
 	struct bmsg		*msg;
 	size_t			 nmsg;
@@ -240,6 +243,25 @@ new_msg_cb(void *arg, const struct sql_val *c, unsigned n)
 
 /* ---- the batch ----------------------------------------------------------- */
 
+/* Room for one more stats row (a few a minute: grown, not sized). */
+static int
+stats_room(struct bulk *b)
+{
+	struct sql_val *v;
+	size_t cap;
+
+	if (b->nstats < b->capstats)
+		return 0;
+	cap = b->capstats ? b->capstats * 2 : 16;
+	if ((v = realloc(b->stats, cap * STATS_N * sizeof(*v))) == NULL) {
+		log_warnx("bulk: out of memory");
+		return -1;
+	}
+	b->stats = v;
+	b->capstats = cap;
+	return 0;
+}
+
 static int
 parse(struct bulk *b, const uint8_t *p, size_t len)
 {
@@ -256,6 +278,16 @@ parse(struct bulk *b, const uint8_t *p, size_t len)
 		kind = cur_u8(&u);
 		if (u.err) {		/* an empty unit (a spool file) */
 			b->malformed++;
+			continue;
+		}
+		if (kind == UNIT_STATS) {
+			if (stats_room(b) == -1)
+				return -1;
+			if (unit_get(&u, b->stats + b->nstats * STATS_N,
+			    STATS_N) == -1)
+				b->malformed++;
+			else
+				b->nstats++;
 			continue;
 		}
 		if ((kind != UNIT_MESSAGE && kind != UNIT_MESSAGE_V2 &&
@@ -468,6 +500,35 @@ write_parts(struct bulk *b, int pass)
 	    "", "", NULL);
 }
 
+static const char *const stats_head[3] = {
+	[SQL_MYSQL] = "INSERT IGNORE INTO stats (" STATS_COLS ")",
+	[SQL_PGSQL] = "INSERT INTO stats (" STATS_COLS ")",
+};
+static const char *const stats_tail[3] = {
+	[SQL_MYSQL] = "",
+	[SQL_PGSQL] = " ON CONFLICT DO NOTHING",
+};
+
+/* The batch's stats rows: a row already there (the spool sent again) is
+ * skipped. */
+static int
+write_stats(struct bulk *b)
+{
+	struct sql_val v[1 + STATS_N];
+	size_t i;
+
+	v[0] = sql_int(b->sensor_id);
+	for (i = 0; i < b->nstats; i++) {
+		memcpy(&v[1], b->stats + i * STATS_N, STATS_N * sizeof(*v));
+		if (row_add(b, v, 1 + STATS_N) == -1)
+			return -1;
+	}
+	if (b->nrows_v == 0)
+		return 0;
+	return flush_rows(b, stats_head[b->d->dialect], 1 + STATS_N, "",
+	    stats_tail[b->d->dialect], NULL);
+}
+
 int
 bulk_apply(const struct sql_driver *d, void *h, int64_t sensor_id,
     const uint8_t *batch, size_t len, unsigned units, uint64_t *malformed)
@@ -501,13 +562,14 @@ bulk_apply(const struct sql_driver *d, void *h, int64_t sensor_id,
 	if (parse(&b, batch, len) == -1 || b.nsess > units ||
 	    write_sessions(&b) == -1 || read_session_ids(&b) == -1 ||
 	    write_messages(&b) == -1 || write_parts(&b, 0) == -1 ||
-	    write_parts(&b, 1) == -1)
+	    write_parts(&b, 1) == -1 || write_stats(&b) == -1)
 		goto done;
 	rc = 0;
 done:
 	*malformed += b.malformed;
 	free(b.sess);
 	free(b.msg);
+	free(b.stats);
 	free(b.sess_map);
 	free(b.msg_map);
 	free(b.rows);

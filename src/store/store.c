@@ -10,12 +10,12 @@
  * few statements: bulk.c) or, while a server is away, appends them to the
  * spool and sends it when it is back. A connection lost mid-batch loses
  * nothing: the batch goes to the spool too. Applying a unit twice stores
- * it once (the (sensor, uid) and (session, trans_depth) keys), which is
- * what makes "send the spool again" always safe. The spool has a budget
- * (--spool-max): a unit that would pass it is refused, counted as lost
- * and warned about; what is spooled is kept, and once the server has
- * taken it the spool has room again. "Nothing lost" holds within that
- * budget.
+ * it once (the (sensor, uid), (session, trans_depth) and, for the
+ * periodic stats, (sensor, ts) keys), which is what makes "send the
+ * spool again" always safe. The spool has a budget (--spool-max): a unit
+ * that would pass it is refused, counted as lost and warned about; what
+ * is spooled is kept, and once the server has taken it the spool has
+ * room again. "Nothing lost" holds within that budget.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -117,6 +117,23 @@
 	   * depth; rows made before are all the message's own: 0 */	\
 	"ALTER TABLE attachments ADD depth INTEGER NOT NULL DEFAULT 0",	\
 	NULL },								\
+	{ /* 3 -> 4: the sensor's periodic statistics; a row once */	\
+	"CREATE TABLE stats (id " ID_##D ","				\
+	" sensor_id BIGINT NOT NULL, ts VARCHAR(32) NOT NULL,"		\
+	" uptime_ns BIGINT NOT NULL, threads INTEGER NOT NULL,"	\
+	" packets BIGINT NOT NULL, bytes BIGINT NOT NULL,"		\
+	" kernel_received BIGINT NOT NULL,"				\
+	" kernel_drops BIGINT NOT NULL,"				\
+	" kernel_ifdrops BIGINT NOT NULL, flows BIGINT NOT NULL,"	\
+	" flows_active BIGINT NOT NULL, sessions BIGINT NOT NULL,"	\
+	" records BIGINT NOT NULL, records_lost BIGINT NOT NULL,"	\
+	" alerts BIGINT NOT NULL, mem_limit BIGINT NOT NULL,"		\
+	" mem_total BIGINT NOT NULL, mem_flows BIGINT NOT NULL,"	\
+	" mem_reassembly BIGINT NOT NULL,"				\
+	" mem_fragments BIGINT NOT NULL,"				\
+	" mem_sessions BIGINT NOT NULL, mem_records BIGINT NOT NULL,"	\
+	" UNIQUE (sensor_id, ts))",					\
+	"CREATE INDEX stats_ts ON stats(ts)", NULL },			\
 }
 
 #define MIGRATION_MAXSTMT	24
@@ -140,6 +157,7 @@ enum stmt_id {
 	ST_MESSAGE,
 	ST_RCPT,
 	ST_ATTACHMENT,
+	ST_STATS,
 	ST_MAX
 };
 
@@ -194,6 +212,9 @@ enum stmt_id {
 	[ST_ATTACHMENT] = INS_##D("attachments", "message_id, filename,"	\
 	    " content_type, size, sha256, truncated, depth",		\
 	    "?, ?, ?, ?, ?, ?, ?"),					\
+	[ST_STATS] = INS_ONCE_##D("stats", STATS_COLS,			\
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"	\
+	    " ?"),							\
 }
 
 static const char *const statements[3][ST_MAX] = {
@@ -505,6 +526,9 @@ session_end(struct store *s, struct sql_val *v)
 	    -1 : 0;
 }
 
+_Static_assert(1 + STATS_N <= MSG_NCOLS + SESSION_KEY_N &&
+    1 + STATS_N <= SQL_MAXPARAM, "a stats row fits apply()'s values");
+
 /* Write one unit's rows. 0, or -1 (the driver said why). */
 static int
 apply(struct store *s, const uint8_t *p, size_t n)
@@ -514,6 +538,14 @@ apply(struct store *s, const uint8_t *p, size_t n)
 	uint8_t kind = cur_u8(&c);
 	int64_t sid, mid, changed, count, i;
 
+	if (!c.err && kind == UNIT_STATS) {
+		/* A stats row is this sensor's, once per ts. */
+		v[0] = sql_int(s->sensor_id);
+		if (unit_get(&c, v + 1, STATS_N) == -1)
+			goto bad;
+		return run(s, ST_STATS, v, 1 + STATS_N, &changed) == -1 ?
+		    -1 : 0;
+	}
 	if (c.err || (kind != UNIT_MESSAGE && kind != UNIT_MESSAGE_V2 &&
 	    kind != UNIT_SESSION) || unit_get(&c, v, SESSION_KEY_N) == -1) {
 		log_warnx("%s: a malformed unit: skipped", s->name);
@@ -1087,6 +1119,13 @@ int
 store_put_session(struct store *s, const struct record_summary *ss)
 {
 	unit_session(&s->unit, &s->tmp, ss);
+	return enqueue(s);
+}
+
+int
+store_put_stats(struct store *s, const struct sensor_stats *st)
+{
+	unit_stats(&s->unit, st);
 	return enqueue(s);
 }
 

@@ -12,9 +12,10 @@
 #include <stdint.h>
 
 #include "common/log.h"
+#include "common/mem.h"
 #include "record/record.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 struct store_config {
 	const char	*sensor;	/* this sensor's name */
@@ -27,7 +28,37 @@ struct store_config {
 };
 
 /*
- * Units: a transaction's record or a session's summary, each one unit.
+ * The sensor's periodic statistics (capture --stats-interval): counters
+ * since the start, read at one instant of the packet clock. Plain data:
+ * whoever counts (any thread) fills it, the outputs write it as a
+ * "stats" record (docs/RECORDS.md) or a row of the stats table
+ * (docs/SCHEMA.md). Values past INT64_MAX are stored as INT64_MAX.
+ */
+struct sensor_stats {
+	uint64_t	 ts;		/* packet clock, ns since the epoch */
+	uint64_t	 uptime_ns;	/* packet clock since the first one */
+	unsigned	 threads;	/* workers */
+	uint64_t	 packets;	/* received by smtpsniff */
+	uint64_t	 bytes;		/* their captured bytes */
+	/* pcap_stats, summed over the handles: ps_recv, ps_drop, ps_ifdrop */
+	uint64_t	 kernel_received;
+	uint64_t	 kernel_drops;
+	uint64_t	 kernel_ifdrops;
+	uint64_t	 flows;		/* TCP connections seen */
+	uint64_t	 flows_active;	/* in the flow tables now */
+	uint64_t	 sessions;	/* SMTP sessions seen */
+	uint64_t	 records;	/* transaction records made */
+	uint64_t	 records_lost;	/* not written by some output */
+	uint64_t	 alerts;
+	/* The budget (common/mem.h): --memcap (0: none), in use, by layer. */
+	uint64_t	 mem_limit;
+	uint64_t	 mem_total;
+	uint64_t	 mem_layer[MEM_LAYER_MAX];
+};
+
+/*
+ * Units: a transaction's record, a session's summary or a stats record,
+ * each one unit.
  * written + spooled + lost = units given; replayed: sent from a spool
  * (this run's or an earlier one's); pending: left in the spool at close.
  * Of the lost, spool_full were refused because the spool was at its
@@ -62,6 +93,8 @@ struct store	*store_open(const char *spec, const struct store_config *,
 		    char err[ERRBUF_SIZE]);
 int		 store_put_record(struct store *, const struct record *);
 int		 store_put_session(struct store *, const struct record_summary *);
+/* A stats record: a row of the stats table, spooled like the others. */
+int		 store_put_stats(struct store *, const struct sensor_stats *);
 /* Commit what is pending and close; -1 if anything was lost or failed. */
 int		 store_close(struct store *);
 /* The same, telling the final counts (st may be NULL). */

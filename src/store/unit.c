@@ -219,6 +219,50 @@ unit_session(struct dbuf *b, struct dbuf *tmp, const struct record_summary *ss)
 }
 
 /*
+ * The stats table has a column per memory layer (mem_flows ..
+ * mem_records), in enum mem_layer's order: a new layer needs a new
+ * column, and a schema version.
+ */
+_Static_assert(MEM_LAYER_MAX == 5, "a new memory layer needs its column "
+    "in the stats table (store.c, unit.h, docs/SCHEMA.md)");
+
+/* A counter as a signed 64-bit column: past INT64_MAX, INT64_MAX. */
+static void
+u_count(struct dbuf *b, uint64_t v)
+{
+	u_i64(b, v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+void
+unit_stats(struct dbuf *b, const struct sensor_stats *st)
+{
+	char ts[32];
+	unsigned i;
+
+	dbuf_reset(b);
+	dbuf_addc(b, UNIT_STATS);
+	ts_format(st->ts, ts);
+	u_str(b, SQL_TEXT, ts);
+	u_count(b, st->uptime_ns);
+	u_count(b, st->threads);
+	u_count(b, st->packets);
+	u_count(b, st->bytes);
+	u_count(b, st->kernel_received);
+	u_count(b, st->kernel_drops);
+	u_count(b, st->kernel_ifdrops);
+	u_count(b, st->flows);
+	u_count(b, st->flows_active);
+	u_count(b, st->sessions);
+	u_count(b, st->records);
+	u_count(b, st->records_lost);
+	u_count(b, st->alerts);
+	u_count(b, st->mem_limit);
+	u_count(b, st->mem_total);
+	for (i = 0; i < MEM_LAYER_MAX; i++)
+		u_count(b, st->mem_layer[i]);
+}
+
+/*
  * The cursor is read into a local copy and written back once: the values
  * stored into v may not alias it, which the compiler cannot know. Every
  * failure leaves by one exit, so the values are built only from reads

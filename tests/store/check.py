@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The SQLite store and `smtpsniff query`, end to end.
 
-usage: check.py SMTPSNIFF
+usage: check.py SMTPSNIFF STATS_EMIT
 - every record `read` writes as JSON is in the database written by the
   same `read` (-o sqlite: and -o json: at once): message fields,
   recipients with their codes, attachments with their SHA-256;
@@ -12,7 +12,14 @@ usage: check.py SMTPSNIFF
   with a newer schema version is refused with a clear error; version 1,
   with rows (schema_v1.sql), is migrated and its rows get search keys;
   version 2 as main at d9ac6d7 wrote it (data/schema_v2.db) is migrated
-  and its attachments get depth 0, the new ones their depth;
+  and its attachments get depth 0, the new ones their depth; version 3 as
+  main at d9d857a wrote it (data/schema_v3.db) is migrated to 4, every
+  row kept, and takes stats rows;
+- the periodic statistics (stats_emit calls output_stats, as capture
+  will): a row per record in the stats table with the sensor's id, every
+  counter as given, a count past INT64_MAX as INT64_MAX; the same records
+  again add nothing; `query stats` lists them newest last in json, csv
+  and table, --limit keeps the newest, --since/--until filter;
 - pseudonymise_key_file: no address as seen reaches any output, and query
   with the same configuration finds records by their real addresses;
 - `query messages` finds by sender, recipient, time, subject substring,
@@ -28,6 +35,7 @@ import os
 import sqlite3
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -63,7 +71,7 @@ def migrated_v2(binary, tmp):
     rec = json.loads(out.stdout.decode().splitlines()[0])
     con = sqlite3.connect(v2)
     check("version 2 migrated", out.returncode == 0 and con.execute(
-        "SELECT max(version) FROM schema_version").fetchone()[0] == 3,
+        "SELECT max(version) FROM schema_version").fetchone()[0] == 4,
         out.stderr.decode())
     rows = con.execute("SELECT id, message_id, filename, size, sha256, depth"
                        " FROM attachments ORDER BY id").fetchall()
@@ -82,6 +90,162 @@ def migrated_v2(binary, tmp):
     check("query attachments on the migrated database",
           out.returncode == 0 and b"numbers.xlsx" in out.stdout,
           out.stderr.decode())
+
+
+STATS_COLS = ["uptime_ns", "threads", "packets", "bytes", "kernel_received",
+              "kernel_drops", "kernel_ifdrops", "flows", "flows_active",
+              "sessions", "records", "records_lost", "alerts", "mem_limit",
+              "mem_total", "mem_flows", "mem_reassembly", "mem_fragments",
+              "mem_sessions", "mem_records"]
+INT64_MAX = 2**63 - 1
+
+
+def iso(ns):
+    """ns since the epoch as the store writes time (UTC, microseconds)."""
+    t = time.gmtime(ns // 10**9)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", t) + \
+        ".%06dZ" % (ns % 10**9 // 1000)
+
+
+def stats_row(rec):
+    """What stats_emit gave, as the stats table's columns after ts."""
+    vals = dict(rec)
+    layers = STATS_COLS[STATS_COLS.index("mem_flows"):]
+    if len(layers) != len(rec["mem_layer"]):
+        raise ValueError(f"{layers} for {rec['mem_layer']}")
+    for name, v in zip(layers, rec["mem_layer"]):
+        vals[name] = v
+    return [min(vals[c], INT64_MAX) for c in STATS_COLS]
+
+
+def emit_stats(emit, db, *args):
+    out = run([emit, "-o", "sqlite:" + db, *args])
+    recs = [json.loads(l) for l in out.stdout.decode().splitlines()]
+    return out, recs
+
+
+def stats(binary, emit, tmp):
+    """The periodic statistics into SQLite, and `query stats`."""
+    db = os.path.join(tmp, "stats.db")
+    out, recs = emit_stats(emit, db, "--sensor", "probe-a", "-n", "3")
+    check("stats_emit into SQLite", out.returncode == 0 and len(recs) == 3
+          and b"written 3 " in out.stderr and b"lost 0" in out.stderr,
+          out.stderr.decode())
+    out, huge = emit_stats(emit, db, "--sensor", "probe-b", "--seed", "1",
+                           "-n", "2", "--huge")
+    check("a second sensor, a count past INT64_MAX", out.returncode == 0 and
+          len(huge) == 2 and huge[0]["packets"] == 2**64 - 1,
+          out.stderr.decode())
+    con = sqlite3.connect(db)
+    rows = con.execute("SELECT se.name, st.ts, " + ", ".join(
+        "st." + c for c in STATS_COLS) + " FROM stats st JOIN sensors se"
+        " ON se.id = st.sensor_id ORDER BY st.ts, st.id").fetchall()
+    want = [("probe-a", iso(r["ts"]), *stats_row(r)) for r in recs] + \
+        [("probe-b", iso(r["ts"]), *stats_row(r)) for r in huge]
+    check("a stats row per record, every counter as given", rows == want,
+          f"{rows} != {want}")
+    check("packets past INT64_MAX stored as INT64_MAX",
+          rows[3][2 + STATS_COLS.index("packets")] == INT64_MAX, str(rows))
+    con.close()
+    # The same records again (a spool sent twice): nothing twice.
+    emit_stats(emit, db, "--sensor", "probe-a", "-n", "3")
+    con = sqlite3.connect(db)
+    check("the same records again add nothing", con.execute(
+        "SELECT count(*) FROM stats").fetchone()[0] == 5)
+    con.close()
+
+    def q(*args):
+        o = run([binary, "query", "--db", db, "stats", *args])
+        return o.returncode, o.stdout.decode(), o.stderr.decode()
+
+    rc, txt, err = q("--format", "json")
+    got = [json.loads(l) for l in txt.splitlines()]
+    check("query stats json: every row, newest last", rc == 0 and
+          [g["ts"] for g in got] == sorted(w[1] for w in want) and
+          len(got) == 5, txt + err)
+    byts = {w[1]: w for w in want}
+    ok = len(got) == 5
+    for g in got:
+        w = byts.get(g["ts"])
+        ok = ok and w is not None and g["sensor"] == w[0] and \
+            [g[c] for c in STATS_COLS[1:]] == list(w[3:])
+        # Seconds to the microsecond, exactly.
+        ok = ok and w is not None and json.dumps(g["uptime"]) == \
+            "%d.%06d" % (w[2] // 10**9, w[2] % 10**9 // 1000)
+    check("query stats json: the values, uptime in seconds", ok, txt)
+    rc, txt, err = q("--format", "json", "--limit", "2")
+    got2 = [json.loads(l) for l in txt.splitlines()]
+    check("query stats --limit keeps the newest, newest last", rc == 0 and
+          [g["ts"] for g in got2] == [g["ts"] for g in got[-2:]], txt + err)
+    rc, txt, err = q("--format", "csv", "--since", got[1]["ts"],
+                     "--until", got[3]["ts"])
+    rows = list(csv.reader(io.StringIO(txt)))
+    check("query stats csv, --since/--until", rc == 0 and
+          rows[0][:3] == ["ts", "sensor", "uptime"] and
+          [r[0] for r in rows[1:]] == [got[1]["ts"], got[2]["ts"]] and
+          rows[1][rows[0].index("kernel_drops")] ==
+          str(got[1]["kernel_drops"]), txt + err)
+    rc, txt, err = q()
+    lines = txt.splitlines()
+    check("query stats table", rc == 0 and len(lines) == 6 and
+          lines[0].split()[:4] == ["ts", "sensor", "uptime", "threads"] and
+          lines[-1].split()[0] == got[-1]["ts"], txt + err)
+    rc, txt, err = q("--from", "a@b")
+    check("query stats refuses a filter it has not", rc == 2 and
+          "no such filter" in err, err)
+
+
+def migrated_v3(binary, emit, tmp):
+    """Version 3 as main at d9d857a made it (forwarded-message and
+    attachments read with --sensor main-d9d857a): migrated to 4 with
+    every row kept, and the stats table there to take rows."""
+    v3 = os.path.join(tmp, "v3.db")
+    with open(os.path.join(HERE, "data", "schema_v3.db"), "rb") as f:
+        data = f.read()
+    with open(v3, "wb") as f:
+        f.write(data)
+    tables = ("sensors", "sessions", "messages", "recipients",
+              "attachments", "alerts")
+    con = sqlite3.connect(v3)
+    before = {t: con.execute(f"SELECT * FROM {t} ORDER BY id").fetchall()
+              for t in tables}
+    check("version 3 file as main made it", con.execute(
+        "SELECT max(version) FROM schema_version").fetchone()[0] == 3 and
+        len(before["messages"]) == 2 and len(before["attachments"]) == 6
+        and con.execute("SELECT count(*) FROM sqlite_master WHERE name = "
+                        "'stats'").fetchone()[0] == 0)
+    con.close()
+    out = run([binary, "query", "--db", v3, "stats"])
+    check("query on version 3 asks for a migration",
+          out.returncode == 2 and b"brings it up to date" in out.stderr,
+          out.stderr.decode())
+    # A run that opens it and stores nothing (a capture without packets):
+    # the migration alone.
+    empty = os.path.join(tmp, "empty.pcap")
+    with open(empty, "wb") as f:
+        f.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff0000"
+                              "01000000"))
+    out = run([binary, "read", "-q", "--sensor", "main-d9d857a", "-o",
+               "sqlite:" + v3, empty])
+    con = sqlite3.connect(v3)
+    check("version 3 migrated", out.returncode == 0 and con.execute(
+        "SELECT max(version) FROM schema_version").fetchone()[0] == 4,
+        out.stderr.decode())
+    after = {t: con.execute(f"SELECT * FROM {t} ORDER BY id").fetchall()
+             for t in tables}
+    check("version 3 rows kept as they were, none added", after == before,
+          str([t for t in tables if after[t] != before[t]]))
+    con.close()
+    out, recs = emit_stats(emit, v3, "--sensor", "main-d9d857a", "-n", "2")
+    con = sqlite3.connect(v3)
+    rows = con.execute("SELECT sensor_id, ts FROM stats ORDER BY ts")\
+        .fetchall()
+    sid = [r[0] for r in before["sensors"] if r[1] == "main-d9d857a"]
+    check("the migrated database takes stats rows, the sensor's own id",
+          out.returncode == 0 and len(sid) == 1 and
+          rows == [(sid[0], iso(r["ts"])) for r in recs],
+          f"{rows} {sid} {out.stderr.decode()}")
+    con.close()
 
 
 def pseudonymised(binary, caps, tmp):
@@ -135,6 +299,7 @@ def pseudonymised(binary, caps, tmp):
 
 def main():
     binary = os.path.abspath(sys.argv[1])
+    emit = os.path.abspath(sys.argv[2])
     caps = sorted(glob.glob(os.path.join(ROOT, "tests/pcap/own/*/input.pcap")))
     caps.append(os.path.join(ROOT, "tests/pcap/peers/zeek-smtp.pcap"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,8 +363,8 @@ def main():
         check("read into an existing database", out.returncode == 0,
               out.stderr.decode())
         con = sqlite3.connect(db)
-        check("schema version 3", con.execute(
-            "SELECT max(version) FROM schema_version").fetchone()[0] == 3)
+        check("schema version 4", con.execute(
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 4)
         check("nothing stored twice", con.execute(
             "SELECT count(*) FROM messages").fetchone()[0] == distinct)
         con.close()
@@ -301,7 +466,7 @@ def main():
         out = run([binary, "read", "-q", "-o", "sqlite:" + older, caps[0]])
         con = sqlite3.connect(older)
         check("empty schema made", out.returncode == 0 and con.execute(
-            "SELECT max(version) FROM schema_version").fetchone()[0] == 3 and
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 4 and
             con.execute("SELECT count(*) FROM messages").fetchone()[0] > 0)
         con.close()
         # Version 1 as smtpsniff 0.1 made it, with rows: migrated, and
@@ -318,7 +483,7 @@ def main():
         out = run([binary, "read", "-q", "-o", "sqlite:" + v1, caps[0]])
         con = sqlite3.connect(v1)
         check("version 1 migrated", out.returncode == 0 and con.execute(
-            "SELECT max(version) FROM schema_version").fetchone()[0] == 3,
+            "SELECT max(version) FROM schema_version").fetchone()[0] == 4,
             out.stderr.decode())
         check("version 1 rows keyed", con.execute(
             "SELECT mail_from_key FROM messages WHERE id = 1").fetchone() ==
@@ -336,6 +501,8 @@ def main():
               len(rows) == 1 and rows[0]["client"] == "192.0.2.7:40000",
               out.stdout.decode() + out.stderr.decode())
         migrated_v2(binary, tmp)
+        migrated_v3(binary, emit, tmp)
+        stats(binary, emit, tmp)
         pseudonymised(binary, caps, tmp)
     sys.exit(summary())
 

@@ -3,7 +3,7 @@
 started here on loopback in a temporary directory (scripts/mariadb-test.sh,
 scripts/pg-test.sh), never as system services, and stopped at the end.
 
-usage: check_servers.py SMTPSNIFF
+usage: check_servers.py SMTPSNIFF STATS_EMIT
 - the same captures read into SQLite, MariaDB and PostgreSQL at once give
   the same output for every report, in every format, with every filter;
 - SQL metacharacters and bytes that are not UTF-8 come back byte for byte
@@ -20,7 +20,12 @@ usage: check_servers.py SMTPSNIFF
   about; the next run sends exactly what was spooled (the rows the spool
   file's units make), nothing twice, and then the spool takes units again;
 - passwords from the environment and from the configuration file (-c),
-  never printed; a wrong one stops the run instead of spooling.
+  never printed; a wrong one stops the run instead of spooling;
+- the periodic statistics (stats_emit calls output_stats, as capture
+  will): the same rows in SQLite and each server, every counter as
+  given, `query stats` the same bytes from all three; a server at schema
+  3 (its stats table dropped) is migrated to 4; with the server down the
+  stats records wait in the spool and the next run sends them, once.
 Last line: "N passed, N failed"; exit 1 on failure.
 """
 import glob
@@ -130,7 +135,8 @@ def same_reports(binary, dbs, sha, tag):
         "messages": filters, "sessions": [[], filters[3], filters[5]],
         "senders": filters[:5], "servers": [[], filters[6]],
         "rejections": [[], filters[5]],
-        "attachments": [[], ["--attachment-sha256", sha]], "alerts": [[]]}
+        "attachments": [[], ["--attachment-sha256", sha]], "alerts": [[]],
+        "stats": [[], filters[3], ["--limit", "2"]]}
     for rep, fl in per_report.items():
         for f in fl:
             for fmt in ("table", "json", "csv"):
@@ -357,6 +363,8 @@ def rows_of(units):
     msgs = rcpts = atts = 0
     uids = set()
     for u in units:
+        if u[:1] == b"T":		# a stats record: no session
+            continue
         key, pos = unit_decode(u, 1, 7)
         uids.add(key[0])
         if u[:1] in (b"M", b"N"):	# N: schema 3 (attachment depth)
@@ -474,6 +482,129 @@ def outage_budget(binary, srv, volume, expect, tmp):
     check(f"{tag}: spool emptied",
           glob.glob(os.path.join(spool, "*.spool")) == [],
           str(os.listdir(spool)))
+
+
+STATS_SQL = ("SELECT se.name, st.ts, st.uptime_ns, st.threads, st.packets,"
+             " st.bytes, st.kernel_received, st.kernel_drops,"
+             " st.kernel_ifdrops, st.flows, st.flows_active, st.sessions,"
+             " st.records, st.records_lost, st.alerts, st.mem_limit,"
+             " st.mem_total, st.mem_flows, st.mem_reassembly,"
+             " st.mem_fragments, st.mem_sessions, st.mem_records FROM stats"
+             " st JOIN sensors se ON se.id = st.sensor_id"
+             " ORDER BY st.ts, se.name")
+
+
+def given(rec, sensor):
+    """A stats row as stats_emit gave it, as text (the servers' clients
+    print text): counters past INT64_MAX stored as INT64_MAX."""
+    ns = rec["ts"]
+    ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + \
+        ".%06dZ" % (ns % 10**9 // 1000)
+    vals = [rec[k] for k in ("uptime_ns", "threads", "packets", "bytes",
+                             "kernel_received", "kernel_drops",
+                             "kernel_ifdrops", "flows", "flows_active",
+                             "sessions", "records", "records_lost",
+                             "alerts", "mem_limit", "mem_total")]
+    vals += rec["mem_layer"]
+    return [sensor, ts] + [str(min(v, 2**63 - 1)) for v in vals]
+
+
+def lite_stats(path):
+    import sqlite3
+    con = sqlite3.connect(path)
+    rows = [[str(v) for v in r] for r in con.execute(STATS_SQL)]
+    con.close()
+    return rows
+
+
+def stats_rows(emit, servers, lite, outs):
+    """Stats records into SQLite and both servers at once: the rows each
+    holds are what was given."""
+    want = []
+    for sensor, seed, extra in (("s1", "0", []), ("s2", "1", ["--huge"])):
+        r = run([emit, "--sensor", sensor, "--seed", seed, "-n", "3"] +
+                extra + outs)
+        recs = [json.loads(l) for l in r.stdout.decode().splitlines()]
+        check(f"stats_emit {sensor} into SQLite and the servers",
+              r.returncode == 0 and len(recs) == 3 and
+              r.stderr.decode().count("written 3 ") == 3,
+              r.stderr.decode())
+        want += [given(x, sensor) for x in recs]
+    want.sort(key=lambda w: (w[1], w[0]))
+    check("stats rows in SQLite", lite_stats(lite) == want,
+          f"{lite_stats(lite)} != {want}")
+    for s in servers:
+        got = s.sql(STATS_SQL)
+        check(f"{s.kind}: the stats rows, every counter as given",
+              got == want, f"{got} != {want}")
+
+
+def stats_migrated(binary, emit, servers, lite, outs, cap):
+    """A server at schema 3 (the stats table dropped, the version row
+    gone) is migrated to 4 by the next run and takes stats rows again."""
+    for s in servers:
+        s.sql("DROP TABLE stats")
+        s.sql("DELETE FROM schema_version WHERE version = 4")
+    before = [counts(s) for s in servers]
+    r = run([binary, "read", "-q", "--sensor", "s1"] +
+            [a for s in servers for a in ("-o", s.url)] + [cap])
+    check("servers at schema 3 migrated", r.returncode == 0,
+          r.stderr.decode())
+    for s, b in zip(servers, before):
+        check(f"{s.kind}: 3 -> 4, rows kept",
+              s.sql("SELECT max(version) FROM schema_version") == [["4"]]
+              and counts(s) == b and
+              s.sql("SELECT count(*) FROM stats") == [["0"]],
+              f"{counts(s)} {b}")
+    r = run([emit, "--sensor", "s1", "-n", "3"] + outs)
+    check("stats again after the migration", r.returncode == 0,
+          r.stderr.decode())
+    want = lite_stats(lite)
+    for s in servers:
+        got = s.sql(STATS_SQL)
+        check(f"{s.kind}: the migrated table takes the rows SQLite has "
+              "(the same records: nothing twice in SQLite)",
+              got == [w for w in want if w[0] == "s1"] and len(got) == 3,
+              f"{got} != {want}")
+
+
+def stats_spooled(emit, srv, tmp):
+    """Stats records made while the server is away wait in the spool;
+    the next run sends them first, and again adds nothing twice."""
+    spool = os.path.join(tmp, f"spool-stats-{srv.kind}")
+    os.makedirs(spool, exist_ok=True)
+    srv.sql("DELETE FROM stats")
+    srv.kill()
+    base = [emit, "--sensor", "s9", "--spool-dir", spool, "-o", srv.url]
+    r1 = run(base + ["--seed", "9", "-n", "4"])
+    recs = [json.loads(l) for l in r1.stdout.decode().splitlines()]
+    st1 = store_line(r1.stderr.decode(), srv.url)
+    check(f"stats spool {srv.kind}: all wait in the spool",
+          r1.returncode == 0 and st1 is not None and st1["spooled"] == 4
+          and st1["pending"] == 4 and st1["lost"] == 0, r1.stderr.decode())
+    files = glob.glob(os.path.join(spool, "*.spool"))
+    check(f"stats spool {srv.kind}: STATS units in the file",
+          len(files) == 1 and [u[:1] for u in spool_units(files[0])] ==
+          [b"T"] * 4, str(files))
+    srv.start()
+    r2 = run(base + ["-n", "0"])
+    st2 = store_line(r2.stderr.decode(), srv.url)
+    check(f"stats spool {srv.kind}: the next run sends them",
+          r2.returncode == 0 and st2 is not None and st2["replayed"] == 4
+          and st2["pending"] == 0, r2.stderr.decode())
+    want = sorted((given(x, "s9") for x in recs), key=lambda w: w[1])
+    got = srv.sql(STATS_SQL)
+    check(f"stats spool {srv.kind}: the rows, once", got == want,
+          f"{got} != {want}")
+    # The same records spooled and sent again (as after a crash before
+    # the spool was cleared): nothing twice.
+    srv.kill()
+    run(base + ["--seed", "9", "-n", "4"])
+    srv.start()
+    r3 = run(base + ["-n", "0"])
+    check(f"stats spool {srv.kind}: sent twice, stored once",
+          r3.returncode == 0 and srv.sql(STATS_SQL) == want,
+          r3.stderr.decode())
 
 
 def passwords(binary, srv, cap, tmp):
@@ -631,6 +762,7 @@ def pg_passwords(binary, srv, cap, tmp):
 
 def main():
     binary = os.path.abspath(sys.argv[1])
+    emit = os.path.abspath(sys.argv[2])
     caps = sorted(glob.glob(os.path.join(ROOT, "tests/pcap/own/*/input.pcap")))
     caps.append(os.path.join(ROOT, "tests/pcap/peers/zeek-smtp.pcap"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -649,6 +781,8 @@ def main():
             lite = os.path.join(tmp, "t.db")
             outs = ["-o", "sqlite:" + lite] + \
                 [a for s in servers for a in ("-o", s.url)]
+            # The periodic statistics, before the reports compare them.
+            stats_rows(emit, servers, lite, outs)
             sha = None
             for cap in caps + [hostile]:
                 r = run([binary, "read", "-q", "--sensor", "s1", "-o",
@@ -706,11 +840,12 @@ def main():
                             "ORDER BY m.ts, a.id")
                 check(f"{s.kind}: attachment depths", got == want,
                       f"{got[:3]} != {want[:3]}")
-            # Back to schema 2 (the column dropped), then migrated again:
-            # old rows get depth 0.
+            # Back to schema 2 (the column and schema 4's table dropped),
+            # then migrated again: old rows get depth 0.
             for s in servers:
                 s.sql("ALTER TABLE attachments DROP COLUMN depth")
-                s.sql("DELETE FROM schema_version WHERE version = 3")
+                s.sql("DROP TABLE stats")
+                s.sql("DELETE FROM schema_version WHERE version >= 3")
             r = run([binary, "read", "-q", "--sensor", "s1"] +
                     [a for s in servers for a in ("-o", s.url)] + [caps[0]])
             check("servers at schema 2 migrated", r.returncode == 0,
@@ -718,7 +853,7 @@ def main():
             for s in servers:
                 v = s.sql("SELECT max(version) FROM schema_version")
                 d = s.sql("SELECT count(*), sum(depth) FROM attachments")
-                check(f"{s.kind}: 2 -> 3", v == [["3"]] and
+                check(f"{s.kind}: 2 -> 4", v == [["4"]] and
                       d[0][0] == str(len(want)) and d[0][1] == "0",
                       f"{v} {d}")
             # Again: nothing twice.
@@ -727,6 +862,9 @@ def main():
             for s in servers:
                 check(f"{s.kind}: a re-read stores nothing twice",
                       counts(s) == expect, f"{counts(s)} != {expect}")
+            stats_migrated(binary, emit, servers, lite, outs, caps[0])
+            for s in servers:
+                stats_spooled(emit, s, tmp)
             passwords(binary, servers[0], caps[0], tmp)
             pg_passwords(binary, servers[1], caps[0], tmp)
             # Outages, on a database of their own.
@@ -735,19 +873,19 @@ def main():
             vexpect = lite_counts(vlite)
             for s in servers:
                 s.sql("DROP TABLE messages, recipients, attachments, "
-                      "sessions, sensors, alerts, schema_version")
+                      "sessions, sensors, alerts, stats, schema_version")
                 outage(binary, s, volume, vexpect, tmp)
                 s.sql("DROP TABLE messages, recipients, attachments, "
-                      "sessions, sensors, alerts, schema_version")
+                      "sessions, sensors, alerts, stats, schema_version")
                 across_runs(binary, s, volume, vexpect, tmp)
                 old_spool(binary, s, os.path.join(
                     ROOT, "tests/pcap/own/forwarded-message/input.pcap"),
                     tmp)
                 s.sql("DROP TABLE messages, recipients, attachments, "
-                      "sessions, sensors, alerts, schema_version")
+                      "sessions, sensors, alerts, stats, schema_version")
                 spool_budget(binary, s, volume, tmp)
                 s.sql("DROP TABLE messages, recipients, attachments, "
-                      "sessions, sensors, alerts, schema_version")
+                      "sessions, sensors, alerts, stats, schema_version")
                 outage_budget(binary, s, volume, vexpect, tmp)
         finally:
             for s in servers:

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +239,87 @@ assert_json_lines(const char *text)
 		line = nl + 1;
 	}
 	return n;
+}
+
+/*
+ * The value at a dotted path ("stats.capture.kernel_drops") of the JSON
+ * object on line (one line, valid: assert_json_lines first), as its text
+ * in out; false if there is no such member.
+ */
+static bool
+jp_get(const char *line, const char *path, char *out, size_t size)
+{
+	struct jp j = { (const unsigned char *)line, strcspn(line, "\n"), 0,
+	    0 };
+	const char *dot;
+	size_t klen, ks, vs;
+	bool match;
+
+	for (;;) {
+		dot = strchr(path, '.');
+		klen = dot != NULL ? (size_t)(dot - path) : strlen(path);
+		jp_ws(&j);
+		if (!jp_lit(&j, "{"))
+			return false;
+		for (match = false; !match;) {
+			jp_ws(&j);
+			ks = j.i;
+			if (!jp_string(&j))
+				return false;
+			match = j.i - ks - 2 == klen &&
+			    memcmp(j.p + ks + 1, path, klen) == 0;
+			jp_ws(&j);
+			if (!jp_lit(&j, ":"))
+				return false;
+			jp_ws(&j);
+			if (match)
+				break;
+			if (!jp_value(&j))
+				return false;
+			jp_ws(&j);
+			if (!jp_lit(&j, ","))
+				return false;
+		}
+		if (dot == NULL)
+			break;
+		path = dot + 1;
+	}
+	vs = j.i;
+	if (!jp_value(&j) || j.i - vs >= size)
+		return false;
+	memcpy(out, j.p + vs, j.i - vs);
+	out[j.i - vs] = '\0';
+	return true;
+}
+
+/* Scalars (strings, numbers, literals) in the value at j, nested ones
+ * included: with jp_get, proof that a line has no member it should not. */
+static unsigned
+jp_leaves(struct jp *j)
+{
+	unsigned n = 0;
+	char close;
+
+	jp_ws(j);
+	if (j->i >= j->n || (j->p[j->i] != '{' && j->p[j->i] != '['))
+		return jp_value(j) ? 1 : 0;
+	close = j->p[j->i] == '{' ? '}' : ']';
+	j->i++;
+	for (;;) {
+		jp_ws(j);
+		if (jp_lit(j, close == '}' ? "}" : "]"))
+			return n;
+		if (close == '}') {
+			if (!jp_string(j))
+				return 0;
+			jp_ws(j);
+			if (!jp_lit(j, ":"))
+				return 0;
+		}
+		n += jp_leaves(j);
+		jp_ws(j);
+		(void)jp_lit(j, ",");
+	}
 }
 
 /* The checker itself must refuse what the writers must never produce. */
@@ -763,6 +845,154 @@ test_eve_hostile(void **state)
 	assert_null(strpbrk(s, "\x01\x1f\xff\xc0"));
 }
 
+/* ---- the periodic statistics ------------------------------------------- */
+
+/* Every counter distinct, some past 2^32: a field written from the wrong
+ * member, or cut to 32 bits, cannot pass. */
+static void
+stats_fixture(struct sensor_stats *st)
+{
+	unsigned l;
+
+	memset(st, 0, sizeof(*st));
+	st->ts = 1254722769614414000ull;
+	st->uptime_ns = 3723004005006ull;	/* 3723.004005 s */
+	st->threads = 3;
+	st->packets = 5000000007ull;
+	st->bytes = 6000000000011ull;
+	st->kernel_received = 7000000013ull;
+	st->kernel_drops = 17;
+	st->kernel_ifdrops = 19;
+	st->flows = 23000000029ull;
+	st->flows_active = 31;
+	st->sessions = 37;
+	st->records = 41;
+	st->records_lost = 43;
+	st->alerts = 47;
+	st->mem_limit = 1073741824;
+	for (l = 0; l < MEM_LAYER_MAX; l++) {
+		st->mem_layer[l] = 53 + 6 * l;
+		st->mem_total += st->mem_layer[l];
+	}
+}
+
+struct want {
+	const char	*path;
+	uint64_t	 v;
+};
+
+/* Each path holds its number, and the line holds nothing else but the
+ * nstr string members the caller checked. */
+static void
+assert_numbers(const char *line, const struct want *w, size_t n,
+    unsigned nstr)
+{
+	char got[64], exp[32];
+	struct jp j;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!jp_get(line, w[i].path, got, sizeof(got)))
+			fail_msg("no %s in %s", w[i].path, line);
+		snprintf(exp, sizeof(exp), "%" PRIu64, w[i].v);
+		if (strcmp(got, exp) != 0)
+			fail_msg("%s: %s, not %s", w[i].path, got, exp);
+	}
+	j = (struct jp){ (const unsigned char *)line, strcspn(line, "\n"), 0,
+	    0 };
+	assert_int_equal(jp_leaves(&j), n + nstr);
+}
+
+static void
+test_stats_native_parses_back(void **state)
+{
+	struct sensor_stats st;
+	const struct want w[] = {
+		{ "threads", 3 }, { "packets", 5000000007ull },
+		{ "bytes", 6000000000011ull },
+		{ "kernel.received", 7000000013ull }, { "kernel.drops", 17 },
+		{ "kernel.ifdrops", 19 }, { "flows.total", 23000000029ull },
+		{ "flows.active", 31 }, { "sessions", 37 }, { "records", 41 },
+		{ "records_lost", 43 }, { "alerts", 47 },
+		{ "memory.limit", 1073741824 },
+		{ "memory.total", 53 + 59 + 65 + 71 + 77 },
+		{ "memory.flows", 53 }, { "memory.reassembly", 59 },
+		{ "memory.fragments", 65 }, { "memory.sessions", 71 },
+		{ "memory.records", 77 },
+	};
+	char got[64];
+	const char *s;
+
+	(void)state;
+	stats_fixture(&st);
+	dbuf_reset(&out);
+	assert_int_equal(output_native_stats(&out, &st), 0);
+	assert_int_equal(dbuf_addc(&out, '\0'), 0);
+	s = (const char *)out.p;
+	assert_int_equal(assert_json_lines(s), 1);
+	/* The record's kind first, as every native line has it. */
+	assert_true(strncmp(s, "{\"type\":\"stats\",", 16) == 0);
+	assert_true(jp_get(s, "ts", got, sizeof(got)));
+	assert_string_equal(got, "\"2009-10-05T06:06:09.614414Z\"");
+	/* Seconds of the packet clock, to the microsecond. */
+	assert_true(jp_get(s, "uptime", got, sizeof(got)));
+	assert_string_equal(got, "3723.004005");
+	assert_numbers(s, w, sizeof(w) / sizeof(w[0]), 3);
+	/* No budget: null, not a limit of 0 bytes. */
+	st.mem_limit = 0;
+	dbuf_reset(&out);
+	assert_int_equal(output_native_stats(&out, &st), 0);
+	assert_int_equal(dbuf_addc(&out, '\0'), 0);
+	assert_true(jp_get((const char *)out.p, "memory.limit", got,
+	    sizeof(got)));
+	assert_string_equal(got, "null");
+}
+
+static void
+test_stats_eve_parses_back(void **state)
+{
+	struct sensor_stats st;
+	const struct want w[] = {
+		{ "stats.uptime", 3723 },	/* whole seconds, as Suricata */
+		{ "stats.capture.kernel_packets", 7000000013ull },
+		{ "stats.capture.kernel_drops", 17 },
+		{ "stats.capture.kernel_ifdrops", 19 },
+		{ "stats.decoder.pkts", 5000000007ull },
+		{ "stats.decoder.bytes", 6000000000011ull },
+		{ "stats.flow.total", 23000000029ull },
+		{ "stats.flow.active", 31 }, { "stats.flow.memuse", 53 },
+		{ "stats.tcp.reassembly_memuse", 59 },
+		{ "stats.defrag.memuse", 65 },
+		{ "stats.app_layer.flow.smtp", 37 },
+		{ "stats.app_layer.tx.smtp", 41 },
+		{ "stats.detect.alert", 47 },
+		{ "stats.memory.limit", 1073741824 },
+		{ "stats.memory.total", 53 + 59 + 65 + 71 + 77 },
+		{ "stats.memory.flows", 53 }, { "stats.memory.reassembly", 59 },
+		{ "stats.memory.fragments", 65 },
+		{ "stats.memory.sessions", 71 }, { "stats.memory.records", 77 },
+		{ "stats.smtp.records_lost", 43 }, { "stats.threads", 3 },
+	};
+	char got[64];
+	const char *s;
+
+	(void)state;
+	stats_fixture(&st);
+	dbuf_reset(&out);
+	assert_int_equal(output_eve_stats(&out, &st), 0);
+	assert_int_equal(dbuf_addc(&out, '\0'), 0);
+	s = (const char *)out.p;
+	assert_int_equal(assert_json_lines(s), 1);
+	assert_true(jp_get(s, "timestamp", got, sizeof(got)));
+	assert_string_equal(got, "\"2009-10-05T06:06:09.614414+0000\"");
+	assert_true(jp_get(s, "event_type", got, sizeof(got)));
+	assert_string_equal(got, "\"stats\"");
+	/* Not a flow's event: no addresses, no app_proto. */
+	assert_lacks(s, "src_ip");
+	assert_lacks(s, "app_proto");
+	assert_numbers(s, w, sizeof(w) / sizeof(w[0]), 2);
+}
+
 /* ---- output_open/write/close: the sinks read uses ----------------------- */
 
 static char *
@@ -864,6 +1094,68 @@ test_open_errors(void **state)
 	assert_int_equal(output_close(NULL, NULL), 0);
 }
 
+/* Through output_open/output_stats/output_close as capture will: one
+ * line each to json: and eve:, nothing to zeek:, no record counted. */
+static void
+test_stats_sinks_zeek_writes_nothing(void **state)
+{
+	static const char *const kinds[] = { "json", "eve", "zeek" };
+	static const char *const stats_kind[] = { "{\"type\":\"stats\"",
+	    "\"event_type\":\"stats\"" };
+	static char first[8192], last[8192];
+	char dir[] = "/tmp/test_output.XXXXXX", path[256], spec[300];
+	char err[ERRBUF_SIZE], *got;
+	unsigned n;
+	struct store_config cfg;
+	struct output_summary sum;
+	struct sensor_stats st;
+	struct output *o;
+	size_t i;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_non_null(mkdtemp(dir));
+	stats_fixture(&st);
+	fixture_full();
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s.out", dir, kinds[i]);
+		snprintf(spec, sizeof(spec), "%s:%s", kinds[i], path);
+		o = output_open(spec, &cfg, err);
+		if (o == NULL)
+			fail_msg("%s: %s", spec, err);
+		assert_int_equal(output_stats(o, &st), 0);
+		assert_int_equal(output_write(o, &fx.r), 0);
+		st.ts += 60000000000ull;
+		assert_int_equal(output_stats(o, &st), 0);
+		assert_int_equal(output_close(o, &sum), 0);
+		assert_int_equal(sum.records, 1);
+		assert_int_equal(sum.lost, 0);
+		got = slurp(path);
+		if (strcmp(kinds[i], "zeek") == 0) {
+			/* The record's row only. */
+			assert_int_equal(assert_json_lines(got), 1);
+			assert_lacks(got, "stats");
+			assert_lacks(got, "5000000007");
+		} else {
+			/* stats, the record's lines, stats: in call order. */
+			n = assert_json_lines(got);
+			assert_int_equal(n, i == 0 ? 3 : 5);
+			nth_line(got, 0, first, sizeof(first));
+			nth_line(got, n - 1, last, sizeof(last));
+			assert_has(first, stats_kind[i]);
+			assert_has(first, "06:06:09.614414");
+			assert_has(last, stats_kind[i]);
+			assert_has(last, "06:07:09.614414");
+			nth_line(got, 1, first, sizeof(first));
+			assert_lacks(first, stats_kind[i]);
+		}
+		free(got);
+		st.ts -= 60000000000ull;
+		assert_int_equal(unlink(path), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -880,6 +1172,9 @@ main(void)
 		cmocka_unit_test(test_eve_hostile),
 		cmocka_unit_test(test_sinks),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_stats_native_parses_back),
+		cmocka_unit_test(test_stats_eve_parses_back),
+		cmocka_unit_test(test_stats_sinks_zeek_writes_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -717,6 +717,191 @@ test_unit_values_decode_and_every_cut_is_malformed(void **state)
 	dbuf_fini(&b);
 }
 
+/* ---- the periodic statistics (output_stats, capture) -------------------- */
+
+static int	unit_seen;
+static char	unit_ts[32];
+
+/* A spooled unit: a STATS one, decoded whole into arg (ts copied, the
+ * unit's bytes are the spool's only during the call). */
+static int
+check_stats_unit(void *arg, const uint8_t *p, size_t n)
+{
+	struct sql_val *v = arg;
+	struct cur c = cur_make(p, n);
+
+	unit_seen++;
+	if (cur_u8(&c) != UNIT_STATS || unit_get(&c, v, STATS_N) == -1 ||
+	    c.len != 0 || v[0].n >= sizeof(unit_ts))
+		return -1;
+	memcpy(unit_ts, v[0].p, v[0].n);
+	v[0].p = unit_ts;
+	return 0;
+}
+
+/* Every counter distinct; packets past INT64_MAX (stored as INT64_MAX). */
+static void
+stats_fill(struct sensor_stats *st, uint64_t ts_s)
+{
+	unsigned l;
+
+	memset(st, 0, sizeof(*st));
+	st->ts = ts_s * 1000000000ull + 614414000ull;
+	st->uptime_ns = 3723004005006ull;
+	st->threads = 3;
+	st->packets = UINT64_MAX;
+	st->bytes = 6000000000011ull;
+	st->kernel_received = 7000000013ull;
+	st->kernel_drops = 17;
+	st->kernel_ifdrops = 19;
+	st->flows = 23000000029ull;
+	st->flows_active = 31;
+	st->sessions = 37;
+	st->records = 41;
+	st->records_lost = 43;
+	st->alerts = 47;
+	st->mem_limit = 1073741824;
+	for (l = 0; l < MEM_LAYER_MAX; l++) {
+		st->mem_layer[l] = 53 + 6 * l;
+		st->mem_total += st->mem_layer[l];
+	}
+}
+
+/* The stats unit's values, in the stats table's column order. */
+static void
+stats_values(const struct sensor_stats *st, int64_t v[STATS_N - 1])
+{
+	uint64_t u[STATS_N - 1] = { st->uptime_ns, st->threads,
+	    st->packets, st->bytes, st->kernel_received, st->kernel_drops,
+	    st->kernel_ifdrops, st->flows, st->flows_active, st->sessions,
+	    st->records, st->records_lost, st->alerts, st->mem_limit,
+	    st->mem_total };
+	unsigned i;
+
+	for (i = 0; i < MEM_LAYER_MAX; i++)
+		u[STATS_N - 1 - MEM_LAYER_MAX + i] = st->mem_layer[i];
+	for (i = 0; i < STATS_N - 1; i++)
+		v[i] = u[i] > INT64_MAX ? INT64_MAX : (int64_t)u[i];
+}
+
+/*
+ * A row per stats record in SQLite, with this sensor's id and every
+ * counter as given; the same ts again (a spool sent twice) is one row.
+ */
+static void
+test_stats_rows_land_once_per_ts(void **state)
+{
+	char path[] = "/tmp/smtpsniff-stats-XXXXXX", spec[64], err[ERRBUF_SIZE];
+	struct store_config cfg = { "st'ats", NULL, NULL, 0, 0 };
+	struct sensor_stats st[2];
+	struct store_stats ss;
+	struct store *s;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int64_t want[STATS_N - 1];
+	int fd, r, c;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(spec, sizeof(spec), "sqlite:%s", path);
+	stats_fill(&st[0], 1254722769);
+	stats_fill(&st[1], 1254722829);
+	st[1].records = 99;
+	assert_non_null(s = store_open(spec, &cfg, err));
+	assert_int_equal(store_put_stats(s, &st[0]), 0);
+	assert_int_equal(store_put_stats(s, &st[1]), 0);
+	assert_int_equal(store_put_stats(s, &st[0]), 0);
+	assert_int_equal(store_close_stats(s, &ss), 0);
+	assert_int_equal(ss.written, 3);
+	assert_int_equal(ss.lost, 0);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT se.name, st.ts,"
+	    " uptime_ns, threads, packets, bytes, kernel_received,"
+	    " kernel_drops, kernel_ifdrops, flows, flows_active, st.sessions,"
+	    " records, records_lost, alerts, mem_limit, mem_total, mem_flows,"
+	    " mem_reassembly, mem_fragments, mem_sessions, mem_records"
+	    " FROM stats st"
+	    " JOIN sensors se ON se.id = st.sensor_id ORDER BY st.ts", -1, &q,
+	    NULL), SQLITE_OK);
+	for (r = 0; r < 2; r++) {
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(q, 0),
+		    "st'ats");
+		assert_string_equal((const char *)sqlite3_column_text(q, 1),
+		    r == 0 ? "2009-10-05T06:06:09.614414Z" :
+		    "2009-10-05T06:07:09.614414Z");
+		stats_values(&st[r], want);
+		for (c = 0; c < STATS_N - 1; c++)
+			if (sqlite3_column_int64(q, 2 + c) != want[c])
+				fail_msg("row %d column %s: %lld, not %lld", r,
+				    sqlite3_column_name(q, 2 + c),
+				    (long long)sqlite3_column_int64(q, 2 + c),
+				    (long long)want[c]);
+	}
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	/* The schema: version 4. */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT max(version) FROM "
+	    "schema_version", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), STORE_SCHEMA_VERSION);
+	assert_int_equal(STORE_SCHEMA_VERSION, 4);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	unlink(path);
+}
+
+/*
+ * With the server away, a stats record waits in the spool like a record:
+ * one unit of kind STATS whose values read back as what was given.
+ */
+static void
+test_stats_spooled_while_server_away(void **state)
+{
+	char dir[] = "/tmp/smtpsniff-spool-XXXXXX", err[ERRBUF_SIZE];
+	char path[256];
+	struct store_config cfg = { "s", dir, NULL, 0, 0 };
+	struct sql_val v[STATS_N];
+	struct store_stats ss;
+	struct sensor_stats st;
+	struct store *s;
+	struct spool *sp;
+	int64_t want[STATS_N - 1];
+	glob_t g;
+	int i;
+
+	assert_non_null(mkdtemp(dir));
+	stats_fill(&st, 1254722769);
+	assert_non_null(s = store_open("mysql://u@127.0.0.1:1/db", &cfg,
+	    err));
+	assert_int_equal(store_put_stats(s, &st), 0);
+	assert_int_equal(store_close_stats(s, &ss), 0);
+	assert_int_equal(ss.spooled, 1);
+	assert_int_equal(ss.pending, 1);
+	assert_int_equal(ss.lost, 0);
+	snprintf(path, sizeof(path), "%s/smtpsniff-*.spool", dir);
+	assert_int_equal(glob(path, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 1);
+	assert_non_null(sp = spool_new(g.gl_pathv[0], LIMIT_SPOOL_MAX_DEFAULT));
+	unit_seen = 0;
+	assert_int_equal(spool_replay(sp, check_stats_unit, v), 1);
+	assert_int_equal(unit_seen, 1);
+	assert_int_equal(v[0].type, SQL_TEXT);
+	assert_int_equal(v[0].n, strlen("2009-10-05T06:06:09.614414Z"));
+	assert_memory_equal(v[0].p, "2009-10-05T06:06:09.614414Z", v[0].n);
+	stats_values(&st, want);
+	for (i = 0; i < STATS_N - 1; i++) {
+		assert_int_equal(v[1 + i].type, SQL_INT);
+		assert_int_equal(v[1 + i].i, want[i]);
+	}
+	spool_clear(sp);
+	spool_free(sp);
+	globfree(&g);
+	rmdir(dir);
+}
+
 /* Parse a mysql:// URL from a copy; the error (or "") in err. */
 static int
 url(const char *spec, struct sql_mysql_url *u, char *buf, char *err)
@@ -909,6 +1094,8 @@ main(void)
 		cmocka_unit_test(test_mysql_url_malformed_is_a_clear_error),
 		cmocka_unit_test(test_mysql_bad_url_error_names_the_fault),
 		cmocka_unit_test(test_store_name_never_shows_a_password),
+		cmocka_unit_test(test_stats_rows_land_once_per_ts),
+		cmocka_unit_test(test_stats_spooled_while_server_away),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
