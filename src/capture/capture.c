@@ -4,6 +4,10 @@
  * name order) and checked up front, so a typo fails before any work is
  * done; a file that turns out unreadable or cut short later is reported,
  * what could be read from it is kept, and reading goes on with the next.
+ * Files that overlap in time (slices that several capture workers wrote
+ * at once) are merged by packet time, lazily: a file is opened when the
+ * merge needs its first packet's time, so the files open at once are
+ * those that overlap, plus one.
  */
 #include <sys/stat.h>
 
@@ -15,16 +19,39 @@
 #include <string.h>
 
 #include "capture.h"
+#include "common/limits.h"
+
+/*
+ * One open file of the merge: its handle and its current (peeked) packet,
+ * which stays valid in libpcap's buffer until that handle is read again.
+ */
+struct cfile {
+	pcap_t		 *pcap;
+	const char	 *name;
+	size_t		  idx;		/* position in the file list: ties */
+	int		  link;
+	bool		  has_ts;	/* a valid time seen in this file yet */
+	bool		  deferred;	/* counted in merge_deferred */
+	uint64_t	  ts;		/* current packet's time, ns */
+	uint64_t	  last_ts;	/* this file's last valid time */
+	uint64_t	  first_ts;	/* its first packet's time */
+	uint64_t	  packets;
+	struct pcap_pkthdr *h;
+	const u_char	 *data;
+};
 
 struct capture {
 	char		**files;	/* owned, expanded list */
 	size_t		  nfiles;
 	size_t		  next_file;	/* index of the next file to open */
-	pcap_t		 *pcap;		/* current file, or NULL */
-	const char	 *cur_name;
-	int		  link;
-	uint64_t	  file_packets;
-	uint64_t	  last_ts;	/* the last valid packet time, ns */
+	struct cfile	  slot[LIMIT_CAPTURE_OPEN_FILES];
+	struct cfile	 *heap[LIMIT_CAPTURE_OPEN_FILES]; /* by (ts, idx) */
+	size_t		  nheap;
+	struct cfile	 *pend;		/* next file, peeked, not merged yet */
+	struct cfile	 *cur;		/* gave the last packet: read on */
+	uint64_t	  last_ts;	/* time of the last packet given */
+	uint64_t	  prev_start;	/* first time of the last file merged */
+	bool		  warned_cap;
 	struct capture_stats stats;
 };
 
@@ -139,35 +166,11 @@ fail:
 }
 
 static void
-close_current(struct capture *c)
+file_close(struct capture *c, struct cfile *f)
 {
-	if (c->pcap != NULL)
-		pcap_close(c->pcap);
-	c->pcap = NULL;
-}
-
-/* Open the next file in the list; -1 when there is none left. */
-static int
-open_next(struct capture *c)
-{
-	char perr[PCAP_ERRBUF_SIZE];
-
-	while (c->next_file < c->nfiles) {
-		c->cur_name = c->files[c->next_file++];
-		c->file_packets = 0;
-		c->pcap = pcap_open_offline_with_tstamp_precision(c->cur_name,
-		    PCAP_TSTAMP_PRECISION_NANO, perr);
-		if (c->pcap == NULL) {
-			log_warnx("%s: cannot read capture: %s", c->cur_name,
-			    perr);
-			c->stats.file_errors++;
-			continue;
-		}
-		c->link = pcap_datalink(c->pcap);
-		c->stats.files++;
-		return 0;
-	}
-	return -1;
+	if (f->pcap != NULL)
+		pcap_close(f->pcap);
+	memset(f, 0, sizeof(*f));
 }
 
 /*
@@ -177,11 +180,13 @@ open_next(struct capture *c)
  * tv_sec is such a time past 2038, not one before 1970 (pcapng's are
  * unsigned 64-bit and never negative). A fraction outside [0, 1 s), or
  * seconds past what 64-bit nanoseconds hold (2554), is no time at all:
- * the packet keeps its bytes and takes the previous packet's time, and
- * it is counted (ts_invalid).
+ * the packet keeps its bytes and takes the previous packet's time (of its
+ * own file; a file's first packets with none take the time of the packet
+ * given before them, when their file joins the merge), and it is counted
+ * (ts_invalid). Until its file has a time, f->has_ts stays false.
  */
-static uint64_t
-packet_time(struct capture *c, const struct timeval *tv)
+static void
+packet_time(struct capture *c, struct cfile *f, const struct timeval *tv)
 {
 	int64_t sec = (int64_t)tv->tv_sec;
 	int64_t frac = (int64_t)tv->tv_usec;	/* ns: nano precision */
@@ -191,47 +196,211 @@ packet_time(struct capture *c, const struct timeval *tv)
 	if (sec < 0 || (uint64_t)sec > UINT64_MAX / 1000000000u - 1 ||
 	    frac < 0 || frac >= 1000000000) {
 		c->stats.ts_invalid++;
-		return c->last_ts;
+		f->ts = f->last_ts;
+		return;
 	}
-	c->last_ts = (uint64_t)sec * 1000000000u + (uint64_t)frac;
-	return c->last_ts;
+	f->ts = f->last_ts = (uint64_t)sec * 1000000000u + (uint64_t)frac;
+	f->has_ts = true;
+}
+
+/*
+ * Read f's next packet into f->h, f->data and f->ts. Returns 1 for a
+ * packet, 0 at the end of the file (reported if it was cut short).
+ */
+static int
+file_read(struct capture *c, struct cfile *f)
+{
+	int rc;
+
+	rc = pcap_next_ex(f->pcap, &f->h, &f->data);
+	if (rc == 1) {
+		f->packets++;
+		c->stats.packets++;
+		c->stats.bytes += f->h->caplen;
+		packet_time(c, f, &f->h->ts);
+		return 1;
+	}
+	if (rc == PCAP_ERROR) {
+		/* libpcap says "truncated dump file; ..." for a cut. */
+		log_warnx("%s: %s (after %llu packets; those are kept)",
+		    f->name, pcap_geterr(f->pcap),
+		    (unsigned long long)f->packets);
+		c->stats.file_errors++;
+	}
+	return 0;
+}
+
+/*
+ * Open the next file of the list that has a packet into c->pend, its
+ * first packet read (peeked). Files that cannot be read are reported and
+ * skipped; empty ones are closed. Leaves c->pend NULL at the end.
+ */
+static void
+open_next(struct capture *c)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	struct cfile *f = NULL;
+	size_t i;
+
+	if (c->next_file >= c->nfiles)
+		return;
+	for (i = 0; i < LIMIT_CAPTURE_OPEN_FILES && f == NULL; i++)
+		if (c->slot[i].pcap == NULL)
+			f = &c->slot[i];
+	/* The heap holds at most LIMIT_CAPTURE_OPEN_FILES - 1 files. */
+	if (f == NULL)
+		return;
+	while (c->next_file < c->nfiles) {
+		f->idx = c->next_file;
+		f->name = c->files[c->next_file++];
+		f->pcap = pcap_open_offline_with_tstamp_precision(f->name,
+		    PCAP_TSTAMP_PRECISION_NANO, perr);
+		if (f->pcap == NULL) {
+			log_warnx("%s: cannot read capture: %s", f->name,
+			    perr);
+			c->stats.file_errors++;
+			continue;
+		}
+		f->link = pcap_datalink(f->pcap);
+		c->stats.files++;
+		if (c->nheap + 1 > c->stats.open_max)
+			c->stats.open_max = c->nheap + 1;
+		if (file_read(c, f) == 1) {
+			f->first_ts = f->ts;
+			c->pend = f;
+			return;
+		}
+		file_close(c, f);
+		f->idx = 0;
+	}
+}
+
+/* The merge's order: packet time, then file order (stable). */
+static bool
+before(const struct cfile *a, const struct cfile *b)
+{
+	return a->ts < b->ts || (a->ts == b->ts && a->idx < b->idx);
+}
+
+static void
+sift_down(struct capture *c, size_t i)
+{
+	struct cfile *t;
+	size_t l, m;
+
+	for (;;) {
+		l = 2 * i + 1;
+		if (l >= c->nheap)
+			return;
+		m = l + 1 < c->nheap && before(c->heap[l + 1], c->heap[l]) ?
+		    l + 1 : l;
+		if (!before(c->heap[m], c->heap[i]))
+			return;
+		t = c->heap[i];
+		c->heap[i] = c->heap[m];
+		c->heap[m] = t;
+		i = m;
+	}
+}
+
+static void
+heap_push(struct capture *c, struct cfile *f)
+{
+	struct cfile *t;
+	size_t i = c->nheap++, up;
+
+	c->heap[i] = f;
+	while (i > 0) {
+		up = (i - 1) / 2;
+		if (!before(c->heap[i], c->heap[up]))
+			break;
+		t = c->heap[i];
+		c->heap[i] = c->heap[up];
+		c->heap[up] = t;
+		i = up;
+	}
+}
+
+/*
+ * Whether the peeked file joins the merge now. Into an empty merge,
+ * always: that is plain concatenation. Otherwise only when the merge has
+ * reached its first packet's time, and only if that file starts no
+ * earlier than the file merged before it: a list out of time order is
+ * read in its order, as are files whose first packets have no time. So
+ * files that do not overlap in time are read one after the other, exactly
+ * as a concatenation. Past LIMIT_CAPTURE_OPEN_FILES files open, the file
+ * waits for one to end (counted, warned once).
+ */
+static bool
+may_join(struct capture *c, struct cfile *f)
+{
+	if (c->nheap == 0)
+		return true;
+	if (!f->has_ts || f->first_ts < c->prev_start ||
+	    !before(f, c->heap[0]))
+		return false;
+	if (c->nheap + 1 >= LIMIT_CAPTURE_OPEN_FILES) {
+		if (!f->deferred) {
+			f->deferred = true;
+			c->stats.merge_deferred++;
+		}
+		if (!c->warned_cap)
+			log_warnx("%s: more than %u capture files overlap "
+			    "in time: it and any such later are merged late",
+			    f->name, LIMIT_CAPTURE_OPEN_FILES - 1);
+		c->warned_cap = true;
+		return false;
+	}
+	return true;
 }
 
 /*
  * Read the next packet of the whole capture into *p (data valid until the
  * next call). Returns 1 for a packet, 0 at the end of the last file.
+ * Files are merged by packet time (ties in file order); files that do
+ * not overlap in time come one after the other (see may_join).
  */
 int
 capture_next(struct capture *c, struct capture_pkt *p)
 {
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	int rc;
+	struct cfile *f;
 
-	for (;;) {
-		if (c->pcap == NULL && open_next(c) == -1)
-			return 0;
-		rc = pcap_next_ex(c->pcap, &h, &data);
-		if (rc == 1) {
-			p->ts_ns = packet_time(c, &h->ts);
-			p->caplen = h->caplen;
-			p->wirelen = h->len;
-			p->link = c->link;
-			p->data = data;
-			c->file_packets++;
-			c->stats.packets++;
-			c->stats.bytes += h->caplen;
-			return 1;
+	/* The file that gave the last packet is at the top: read on. */
+	if ((f = c->cur) != NULL) {
+		c->cur = NULL;
+		if (file_read(c, f) == 1)
+			sift_down(c, 0);
+		else {
+			file_close(c, f);
+			c->heap[0] = c->heap[--c->nheap];
+			sift_down(c, 0);
 		}
-		if (rc == PCAP_ERROR) {
-			/* libpcap says "truncated dump file; ..." for a cut. */
-			log_warnx("%s: %s (after %llu packets; those are kept)",
-			    c->cur_name, pcap_geterr(c->pcap),
-			    (unsigned long long)c->file_packets);
-			c->stats.file_errors++;
-		}
-		close_current(c);
 	}
+	for (;;) {
+		if (c->pend == NULL)
+			open_next(c);
+		if (c->pend == NULL || !may_join(c, c->pend))
+			break;
+		f = c->pend;
+		c->pend = NULL;
+		if (!f->has_ts) {
+			/* Its first packets had no time: the last given. */
+			f->ts = f->first_ts = f->last_ts = c->last_ts;
+			f->has_ts = true;
+		}
+		c->prev_start = f->first_ts;
+		heap_push(c, f);
+	}
+	if (c->nheap == 0)
+		return 0;
+	f = c->cur = c->heap[0];
+	c->last_ts = f->ts;
+	p->ts_ns = f->ts;
+	p->caplen = f->h->caplen;
+	p->wirelen = f->h->len;
+	p->link = f->link;
+	p->data = f->data;
+	return 1;
 }
 
 void
@@ -247,7 +416,8 @@ capture_free(struct capture *c)
 
 	if (c == NULL)
 		return;
-	close_current(c);
+	for (i = 0; i < LIMIT_CAPTURE_OPEN_FILES; i++)
+		file_close(c, &c->slot[i]);
 	for (i = 0; i < c->nfiles; i++)
 		free(c->files[i]);
 	free(c->files);

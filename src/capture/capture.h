@@ -1,9 +1,10 @@
 /*
  * capture.h: the packet source. Reads one or many pcap/pcapng files (or
  * directories of them, in name order) as ONE continuous capture, so that a
- * connection cut across slices continues in the next file. Live capture
- * comes with the capture issue; this is the only module that includes
- * <pcap.h>.
+ * connection cut across slices continues in the next file; files that
+ * overlap in time (slices of several workers) are merged by packet time.
+ * Live capture comes with the capture issue. This stage (capture.c,
+ * archive.c) is the only one that includes <pcap.h>.
  */
 #ifndef SMTPSNIFF_CAPTURE_H
 #define SMTPSNIFF_CAPTURE_H
@@ -42,6 +43,8 @@ struct capture_stats {
 	uint64_t	bytes;		/* captured bytes */
 	uint64_t	total_file_bytes; /* sizes of all the files (progress) */
 	uint64_t	ts_invalid;	/* timestamps that were no time */
+	uint64_t	open_max;	/* most files open at once */
+	uint64_t	merge_deferred;	/* files merged late: too many open */
 };
 
 struct capture;

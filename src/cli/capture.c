@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/archive.h"
 #include "capture/live.h"
 #include "cli.h"
 #include "common/mem.h"
@@ -39,6 +40,8 @@ struct cap_ctx {
 	unsigned		 stats_s;	/* --stats-interval */
 	bool			 list;
 	struct engine		*e;
+	struct archive_config	 acfg;		/* -w DIR: dir set */
+	struct archive		*arch[LIMIT_WORKERS];
 	atomic_bool		 hup;
 	uint64_t		 next_stats;	/* packet time, ns */
 	uint64_t		 first_ts;	/* the clock's first value */
@@ -51,6 +54,7 @@ usage(FILE *fp)
 	    "usage: smtpsniff capture -i IFACE [-q] [-c FILE] [-f FILTER]\n"
 	    "       [-s SNAPLEN] [-B KIB] [--no-promisc] [--immediate]\n"
 	    "       [--threads N] [-Z USER] [--stats-interval SECONDS]\n"
+	    "       [-w DIR [-G SECONDS] [-C MB] [-W N]]\n"
 	    "       [--any-port] [--auth-user] [-p PORTS] [--sensor NAME]\n"
 	    "       [--spool-dir DIR] [--spool-max SIZE] [--memcap SIZE]\n"
 	    "       [-o SPEC]...\n"
@@ -74,6 +78,12 @@ usage(FILE *fp)
 	    "               (PACKET_FANOUT; default: the cores available)\n"
 	    "  -Z USER      run as USER once the interface is open (default\n"
 	    "               smtpsniff if that user exists; -Z root keeps root)\n"
+	    "  -w DIR       also write the packets to rotated pcap slices in\n"
+	    "               DIR (`smtpsniff read DIR` reads them as one)\n"
+	    "  -G SECONDS   a new slice every SECONDS of packet time\n"
+	    "  -C MB        a new slice past MB million bytes\n"
+	    "  -W N         keep the last N slices of each worker (a ring;\n"
+	    "               unlike tcpdump, it never stops)\n"
 	    "  --stats-interval S  statistics every S seconds of packet time\n"
 	    "               to the log and the outputs (default 60, 0: off)\n"
 	    "  -o SPEC, -p, --any-port, --auth-user, --memcap, --sensor,\n"
@@ -99,6 +109,9 @@ apply(void *arg, int code, const char *val, bool conf)
 		return 1;
 	case 'Z':
 		c->user = val;
+		return 1;
+	case 'w':
+		c->acfg.dir = val;
 		return 1;
 	case OPT_NO_PROMISC:
 		c->lcfg.promisc = false;
@@ -130,6 +143,29 @@ apply(void *arg, int code, const char *val, bool conf)
 			return -1;
 		}
 		c->lcfg.buffer_kib = (int)n;
+		return 1;
+	case 'G':
+		if (n < 1 || n > 86400 * 366) {
+			log_warnx("-G %s: expected seconds, 1 or more", val);
+			return -1;
+		}
+		c->acfg.rotate_s = (uint32_t)n;
+		return 1;
+	case 'C':
+		if (n < 1 || (uint64_t)n > UINT64_MAX / 1000000u) {
+			log_warnx("-C %s: expected millions of bytes, 1 or more",
+			    val);
+			return -1;
+		}
+		c->acfg.rotate_bytes = (uint64_t)n * 1000000u;
+		return 1;
+	case 'W':
+		if (n < 1 || n > LIMIT_ARCHIVE_KEEP) {
+			log_warnx("-W %s: expected 1 to %d slices", val,
+			    LIMIT_ARCHIVE_KEEP);
+			return -1;
+		}
+		c->acfg.keep = (uint32_t)n;
 		return 1;
 	case OPT_STATS_INTERVAL:
 		if (n < 0 || n > 86400) {
@@ -283,6 +319,16 @@ write_stats(struct cap_ctx *c, uint64_t now)
 			c->p.failed = 1;
 }
 
+/* A worker's thread: its packets into its own slices (-w). */
+static void
+on_packet(void *arg, unsigned worker, const struct capture_pkt *cp)
+{
+	struct cap_ctx *c = arg;
+
+	if (c->arch[worker] != NULL)
+		(void)archive_write(c->arch[worker], cp);	/* counted */
+}
+
 /* The ordered stream's thread, a few times a second. */
 static void
 on_tick(void *arg, uint64_t now)
@@ -315,13 +361,18 @@ cli_capture(int argc, char **argv)
 		{ "immediate", no_argument, NULL, OPT_IMMEDIATE },
 		{ "list-interfaces", no_argument, NULL, OPT_LIST_IFACES },
 		{ "user", required_argument, NULL, 'Z' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "rotate-seconds", required_argument, NULL, 'G' },
+		{ "file-size", required_argument, NULL, 'C' },
+		{ "files", required_argument, NULL, 'W' },
 		{ "stats-interval", required_argument, NULL,
 		    OPT_STATS_INTERVAL },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct engine_ops eops = { pipe_on_record,
-	    pipe_on_summary, on_tick, NULL };
+	    pipe_on_summary, on_tick, on_packet };
 	struct cap_ctx *c;
+	struct archive_stats as, ast;
 	struct capture_live *src[LIMIT_WORKERS];
 	struct engine_config ec;
 	struct engine_stats st;
@@ -344,7 +395,7 @@ cli_capture(int argc, char **argv)
 	    c) == -1)
 		goto done;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "hqc:o:p:i:f:s:B:DZ:", longopts,
+	while ((ch = getopt_long(argc, argv, "hqc:o:p:i:f:s:B:DZ:w:G:C:W:", longopts,
 	    NULL)) != -1) {
 		if (ch == 'h') {
 			usage(stdout);
@@ -392,6 +443,20 @@ cli_capture(int argc, char **argv)
 	if (drop_root(c->user) == -1 || check_paths(&c->p) == -1 ||
 	    pipe_open_outputs(&c->p) == -1)
 		goto done;
+	if ((c->acfg.rotate_s || c->acfg.rotate_bytes || c->acfg.keep) &&
+	    c->acfg.dir == NULL) {
+		log_warnx("-G, -C and -W go with -w DIR");
+		goto done;
+	}
+	/* As the user we run as: a DIR it cannot write fails now. */
+	for (i = 0; c->acfg.dir != NULL && i < nsrc; i++) {
+		c->acfg.worker = i;
+		c->acfg.snaplen = (uint32_t)capture_live_snaplen(src[i]);
+		if ((c->arch[i] = archive_open(&c->acfg, err)) == NULL) {
+			log_warnx("%s", err);
+			goto done;
+		}
+	}
 	/* Signals wait for this thread; the engine's threads block them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -423,6 +488,27 @@ cli_capture(int argc, char **argv)
 	}
 	engine_finish(c->e);
 	engine_get_stats(c->e, &st);
+	memset(&ast, 0, sizeof(ast));
+	for (i = 0; i < nsrc; i++) {
+		if (c->arch[i] == NULL)
+			continue;
+		archive_get_stats(c->arch[i], &as);
+		ast.slices += as.slices;
+		ast.packets += as.packets;
+		ast.bytes += as.bytes;
+		ast.deleted += as.deleted;
+		ast.errors += as.errors;
+		ast.dropped += as.dropped;
+		if (archive_close(c->arch[i]) == -1)
+			rc = 2;
+		c->arch[i] = NULL;
+	}
+	if (ast.errors > 0 || ast.dropped > 0) {
+		log_warnx("-w %s: %" PRIu64 " write errors, %" PRIu64
+		    " packets not archived", c->acfg.dir, ast.errors,
+		    ast.dropped);
+		rc = 2;
+	}
 	if (pipe_close(&c->p) == -1)
 		rc = 2;
 	if (!c->p.quiet) {
@@ -433,11 +519,19 @@ cli_capture(int argc, char **argv)
 		    PRIu64 " ifdropped %" PRIu64 "\n", st.live.kernel_recv,
 		    st.live.kernel_drops, st.live.if_drops);
 		pipe_print_engine(stderr, &st);
+		if (c->acfg.dir != NULL)
+			fprintf(stderr, "  archive: rotated %" PRIu64 " packets %"
+			    PRIu64 " bytes %" PRIu64 " deleted %" PRIu64
+			    " errors %" PRIu64 " dropped %" PRIu64 "\n",
+			    ast.slices, ast.packets, ast.bytes, ast.deleted,
+			    ast.errors, ast.dropped);
 	}
 done:
 	engine_free(c->e);
-	for (i = 0; i < nsrc; i++)
+	for (i = 0; i < nsrc; i++) {
+		archive_close(c->arch[i]);
 		capture_live_close(src[i]);
+	}
 	pipe_free(&c->p);
 	free(c);
 	return rc;

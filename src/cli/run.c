@@ -69,6 +69,9 @@ cli_print_files(FILE *fp, const struct capture *cap)
 	    cs.files, cs.file_errors, cs.packets, cs.bytes);
 	if (cs.ts_invalid > 0)
 		fprintf(fp, " ts_invalid %" PRIu64, cs.ts_invalid);
+	/* Files overlapping in time past LIMIT_CAPTURE_OPEN_FILES: late. */
+	if (cs.merge_deferred > 0)
+		fprintf(fp, " merge_deferred %" PRIu64, cs.merge_deferred);
 	fputc('\n', fp);
 }
 

@@ -7,6 +7,43 @@
 #ifndef SMTPSNIFF_LIMITS_H
 #define SMTPSNIFF_LIMITS_H
 
+/* ---- capture --------------------------------------------------------- */
+
+/*
+ * Capture files open at once while reading (capture.c): the files that
+ * overlap in time and are merged by packet time (slices that several
+ * workers wrote at once: one per worker, two where a worker's slices
+ * meet), plus the next one, peeked for its first time. Each holds
+ * libpcap's buffer of one snaplen (256 KiB at most: 33 MB for all).
+ * Hit: the next overlapping file waits for one to end, so its packets
+ * come later than their time (counted as merge_deferred, warned once).
+ */
+#define LIMIT_CAPTURE_OPEN_FILES	(2 * LIMIT_WORKERS + 2)
+
+/*
+ * The packet archive (capture -w DIR, archive.c). A worker's number is
+ * part of its slices' names, in three digits. -W N keeps N slices per
+ * worker, in a ring of 16 bytes a slice allocated at start (1.6 MB at
+ * most). Hit: archive_open refuses, naming the limit (a usage error).
+ */
+#define LIMIT_ARCHIVE_WORKERS		1000
+#define LIMIT_ARCHIVE_KEEP		100000
+/*
+ * Bytes of DIR/.NAME, the longest path of a slice (PATH_MAX). Hit: the
+ * archive refuses to open, naming the directory.
+ */
+#define LIMIT_ARCHIVE_PATH		4096
+/*
+ * Seconds of packet time after a write error (a full disk) before the
+ * archive tries a new slice; the packets in between are counted as not
+ * archived (dropped), never queued.
+ */
+#define LIMIT_ARCHIVE_RETRY_S		10
+
+#if LIMIT_ARCHIVE_WORKERS > 1000
+#error "LIMIT_ARCHIVE_WORKERS: a slice's name has three digits for it"
+#endif
+
 /* ---- decode ---------------------------------------------------------- */
 
 /*
@@ -543,6 +580,13 @@
 #define LIMIT_FILTER_LEN		16384
 /* Workers (--threads): more than cores is pointless, the cap is a typo's. */
 #define LIMIT_WORKERS			64
+
+#if LIMIT_WORKERS > LIMIT_ARCHIVE_WORKERS
+#error "LIMIT_WORKERS: every worker's slices need a number of their own"
+#endif
+#if LIMIT_CAPTURE_OPEN_FILES < LIMIT_WORKERS + 2
+#error "LIMIT_CAPTURE_OPEN_FILES must merge every worker's slices"
+#endif
 /*
  * Off-line, the reading thread hands TCP segments to a worker in batches
  * of this many bytes, at most LIMIT_ENGINE_QUEUE_BATCHES queued per

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "common/limits.h"
 
 static char dir[64];
 
@@ -101,6 +102,36 @@ write_pcap_times(const char *name, const uint32_t *sec,
 		le32(fp, sizeof(rec));
 		memset(rec, 0, sizeof(rec));
 		rec[0] = (uint8_t)(i + 1);
+		fwrite(rec, 1, sizeof(rec), fp);
+	}
+	fclose(fp);
+	return path;
+}
+
+/* A raw-IP pcap of n records: whole seconds sec[i], first byte ids[i]. */
+static const char *
+write_pcap_ids(const char *name, const uint32_t *sec, const int *ids, int n)
+{
+	static char path[128];
+	uint8_t rec[20];
+	FILE *fp;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(fp = fopen(path, "wb"));
+	le32(fp, 0xa1b2c3d4);
+	le32(fp, 2 | 4u << 16);
+	le32(fp, 0);
+	le32(fp, 0);
+	le32(fp, 65535);
+	le32(fp, 101);
+	for (i = 0; i < n; i++) {
+		le32(fp, sec[i]);
+		le32(fp, 0);
+		le32(fp, sizeof(rec));
+		le32(fp, sizeof(rec));
+		memset(rec, 0, sizeof(rec));
+		rec[0] = (uint8_t)ids[i];
 		fwrite(rec, 1, sizeof(rec), fp);
 	}
 	fclose(fp);
@@ -271,6 +302,176 @@ test_packet_time_is_64_bit_and_validated(void **state)
 	capture_free(c);
 }
 
+/*
+ * Slices of two workers overlap in time: merged by packet time, equal
+ * times in file order, each file's own order kept.
+ */
+static void
+test_overlapping_files_merged_by_time(void **state)
+{
+	static const uint32_t sa[] = { 1, 3, 5, 7 }, sb[] = { 2, 3, 4, 8 };
+	static const int ia[] = { 1, 3, 5, 7 }, ib[] = { 2, 33, 4, 8 };
+	static const int want[] = { 1, 2, 3, 33, 4, 5, 7, 8 };
+	static const uint32_t sc[] = { 3, 4 }, sd[] = { 3, 5 };
+	static const int ic[] = { 40, 41 }, id[] = { 50, 51 };
+	char a[128], b[128], err[ERRBUF_SIZE];
+	char *paths[2] = { a, b };
+	struct capture *c;
+	struct capture_stats st;
+	int ids[16], i, n;
+	uint64_t ts[16];
+
+	strcpy(a, write_pcap_ids("a.pcap", sa, ia, 4));
+	strcpy(b, write_pcap_ids("b.pcap", sb, ib, 4));
+	assert_non_null(c = capture_open_offline(paths, 2, err));
+	n = read_all(c, ids, ts, 16);
+	assert_int_equal(n, 8);
+	for (i = 0; i < n; i++)
+		assert_int_equal(ids[i], want[i]);
+	capture_get_stats(c, &st);
+	assert_int_equal(st.files, 2);
+	assert_int_equal(st.packets, 8);
+	assert_int_equal(st.bytes, 160);
+	assert_int_equal(st.merge_deferred, 0);
+	capture_free(c);
+
+	/*
+	 * Given the other way round, b starts later than a, which comes
+	 * after it: a list out of time order is read in its order.
+	 */
+	paths[0] = b;
+	paths[1] = a;
+	assert_non_null(c = capture_open_offline(paths, 2, err));
+	n = read_all(c, ids, ts, 16);
+	assert_int_equal(n, 8);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(ids[i], ib[i]);
+		assert_int_equal(ids[4 + i], ia[i]);
+	}
+	capture_free(c);
+
+	/* Files that start at the same time: ties in file order. */
+	strcpy(a, write_pcap_ids("c.pcap", sc, ic, 2));
+	strcpy(b, write_pcap_ids("d.pcap", sd, id, 2));
+	paths[0] = a;
+	paths[1] = b;
+	assert_non_null(c = capture_open_offline(paths, 2, err));
+	assert_int_equal(read_all(c, ids, ts, 16), 4);
+	assert_true(ids[0] == 40 && ids[1] == 50 && ids[2] == 41 &&
+	    ids[3] == 51);
+	capture_free(c);
+	paths[0] = b;
+	paths[1] = a;
+	assert_non_null(c = capture_open_offline(paths, 2, err));
+	assert_int_equal(read_all(c, ids, ts, 16), 4);
+	assert_true(ids[0] == 50 && ids[1] == 40 && ids[2] == 41 &&
+	    ids[3] == 51);
+	capture_free(c);
+}
+
+/*
+ * Files that do not overlap in time are read one after the other in the
+ * order given, even when that is not time order (as before the merge),
+ * with two files open at most (the one read, the next one peeked).
+ */
+static void
+test_non_overlapping_files_read_in_given_order(void **state)
+{
+	static const uint32_t s1[] = { 10, 11 }, s2[] = { 1, 2 },
+	    s3[] = { 20, 21 }, s4[] = { 15, 16 };
+	static const int i1[] = { 1, 2 }, i2[] = { 3, 4 }, i3[] = { 5, 6 },
+	    i4[] = { 7, 8 };
+	char p1[128], p2[128], p3[128], p4[128], err[ERRBUF_SIZE];
+	char *paths[4] = { p1, p2, p3, p4 };
+	struct capture *c;
+	struct capture_stats st;
+	int ids[16], i, n;
+	uint64_t ts[16];
+
+	strcpy(p1, write_pcap_ids("1.pcap", s1, i1, 2));
+	strcpy(p2, write_pcap_ids("2.pcap", s2, i2, 2));
+	strcpy(p3, write_pcap_ids("3.pcap", s3, i3, 2));
+	strcpy(p4, write_pcap_ids("4.pcap", s4, i4, 2));
+	assert_non_null(c = capture_open_offline(paths, 4, err));
+	n = read_all(c, ids, ts, 16);
+	assert_int_equal(n, 8);
+	for (i = 0; i < n; i++)
+		assert_int_equal(ids[i], i + 1);
+	capture_get_stats(c, &st);
+	assert_int_equal(st.open_max, 2);
+	capture_free(c);
+}
+
+/*
+ * More files overlapping in time than may be open: every packet is
+ * still read; the files past the cap come later than their time,
+ * counted.
+ */
+static void
+test_overlap_past_the_open_file_cap(void **state)
+{
+	char names[LIMIT_CAPTURE_OPEN_FILES + 8][128], name[32];
+	char *paths[LIMIT_CAPTURE_OPEN_FILES + 8], err[ERRBUF_SIZE];
+	struct capture *c;
+	struct capture_stats st;
+	uint32_t sec[2];
+	int idv[2], ids[2 * (LIMIT_CAPTURE_OPEN_FILES + 8)], i, n;
+	int nf = LIMIT_CAPTURE_OPEN_FILES + 8;
+	uint64_t ts[2 * (LIMIT_CAPTURE_OPEN_FILES + 8)];
+
+	for (i = 0; i < nf; i++) {
+		sec[0] = 100 + (uint32_t)i;
+		sec[1] = 1000 + (uint32_t)i;
+		idv[0] = i;
+		idv[1] = 128 + i;
+		snprintf(name, sizeof(name), "%03d.pcap", i);
+		strcpy(names[i], write_pcap_ids(name, sec, idv, 2));
+		paths[i] = names[i];
+	}
+	assert_non_null(c = capture_open_offline(paths, (size_t)nf, err));
+	n = read_all(c, ids, ts, 2 * nf);
+	assert_int_equal(n, 2 * nf);
+	capture_get_stats(c, &st);
+	assert_int_equal(st.files, nf);
+	assert_true(st.merge_deferred >= 1);
+	assert_int_equal(st.open_max, LIMIT_CAPTURE_OPEN_FILES);
+	/* Up to the cap, time order. */
+	for (i = 0; i < LIMIT_CAPTURE_OPEN_FILES - 1; i++)
+		assert_int_equal(ids[i], i);
+	capture_free(c);
+}
+
+/*
+ * A file whose first packet has no time is not placed by it: it is read
+ * after the files before it, and that packet takes the time of the last
+ * packet read, as when files were only concatenated.
+ */
+static void
+test_file_starting_with_no_time_read_in_order(void **state)
+{
+	static const uint32_t sa[] = { 5, 6 }, sb[] = { 4, 7 };
+	static const uint32_t fa[] = { 0, 0 }, fb[] = { 1000000, 0 };
+	char a[128], b[128], err[ERRBUF_SIZE];
+	char *paths[2] = { a, b };
+	struct capture *c;
+	struct capture_stats st;
+	int ids[16];
+	uint64_t ts[16];
+
+	strcpy(a, write_pcap_times("a.pcap", sa, fa, 2, false));
+	strcpy(b, write_pcap_times("b.pcap", sb, fb, 2, false));
+	assert_non_null(c = capture_open_offline(paths, 2, err));
+	assert_int_equal(read_all(c, ids, ts, 16), 4);
+	assert_int_equal(ts[0], 5 * 1000000000ull);
+	assert_int_equal(ts[1], 6 * 1000000000ull);
+	assert_int_equal(ts[2], 6 * 1000000000ull);
+	assert_int_equal(ts[3], 7 * 1000000000ull);
+	assert_int_equal(ids[2], 1);	/* b's first */
+	capture_get_stats(c, &st);
+	assert_int_equal(st.ts_invalid, 1);
+	capture_free(c);
+}
+
 static void
 test_missing_path_fails_before_reading(void **state)
 {
@@ -317,6 +518,16 @@ main(void)
 		    test_empty_directory_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_packet_time_is_64_bit_and_validated, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_overlapping_files_merged_by_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_non_overlapping_files_read_in_given_order, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_overlap_past_the_open_file_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_file_starting_with_no_time_read_in_order, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
