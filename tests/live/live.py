@@ -654,6 +654,27 @@ def case_slices(binary, work):
         n = len(lines(live))
         check(f"slices, threads {threads}: 62 transactions", n == 62, n)
 
+    # -W 1: a ring of one slice per worker, and capture goes on.
+    d = os.path.join(work, "ring")
+    sl = os.path.join(d, "slices")
+    os.makedirs(sl)
+    live = os.path.join(d, "live.json")
+    sn = Sensor(binary, ["--threads", "2", "--stats-interval", "0", "-w",
+                         sl, "-C", "1", "-W", "1", "-o", "json:" + live])
+    source(["-s", "4", "-m", "60", "-r", "2", "-l", "60000", "127.0.0.10:25"])
+    settle()
+    files = os.listdir(sl)
+    check(f"-W 1, threads 2: at most a slice per worker ({len(files)})",
+          1 <= len(files) <= 2, files)
+    source(["-s", "2", "-m", "5", "127.0.0.10:25"])
+    settle()
+    rc = sn.finish()
+    n = len(lines(live))
+    check("-W 1: capture went on past the ring's end: exit 0, 65 records",
+          rc == 0 and n == 65, (rc, n))
+    m = re.search(r"^  archive: .*$", sn.text(), re.M)
+    print("     " + (m.group(0).strip() if m else "no archive line"))
+
 
 def case_signals(binary, work):
     routes()
@@ -905,7 +926,10 @@ def case_config(binary, work):
             os.path.join(work, "top.db"), ("", "pseudonymise_key_file"):
             key, ("capture", "interface"): "lo", ("capture", "user"):
             "nobody", ("capture", "spool_dir"): spool,
-            ("capture", "filter"): "tcp port 25"}
+            ("capture", "filter"): "tcp port 25",
+            ("capture", "write"): os.path.join(work, "slices")}
+    os.mkdir(os.path.join(work, "slices"))
+    os.chown(os.path.join(work, "slices"), 65534, 65534)
     conf, section, keys, outputs = [], "", set(), 0
     with open(example) as f:
         for l in f:
@@ -942,6 +966,9 @@ def case_config(binary, work):
     n = len(lines(out)) if os.path.exists(out) else None
     check("capture -c (every key of the example): exit 0, 6 records",
           rc == 0 and n == 6, (rc, n, "".join(conf), sn.text()))
+    sl = os.listdir(os.path.join(work, "slices"))
+    check("capture -c: slices written (write, file_size, files)",
+          0 < len(sl), sl)
     for bad in (["--bogus"], ["-i"], ["-i", "lo", "-x"]):
         r = run([binary, "capture"] + bad, timeout=20)
         check(f"capture {' '.join(bad)}: exit 2 with the usage, no crash",
