@@ -217,7 +217,7 @@ class Sensor(Proc):
     """`smtpsniff capture`, started and waited for as the spec says."""
 
     def __init__(self, binary, args, name="capture", prefix=(),
-                 argv_iface=True):
+                 argv_iface=True, **kw):
         if os.environ.get("SMTPSNIFF_LIVE_EMULATE"):
             # Development only, before capture existed: tcpdump, then read.
             self.emul = (binary, args, tempfile.mktemp(suffix=".pcap"))
@@ -233,7 +233,7 @@ class Sensor(Proc):
         cmd = capture_cmd(binary)
         if not argv_iface:  # the interface from -c
             cmd = cmd[:cmd.index("-i")]
-        super().__init__(list(prefix) + cmd + args, name)
+        super().__init__(list(prefix) + cmd + args, name, **kw)
         self.wait_for(r"^smtpsniff: capture: listening on " + IFACE +
                       r" \(threads \d+\)$")
 
@@ -1046,7 +1046,9 @@ def case_sandbox(binary, work):
     sn = Sensor(binary, ["--threads", "2", "--stats-interval", "1", "-o",
                          "json:" + out, "-o", "sqlite:" +
                          os.path.join(work, "s.db"), "--spool-dir", work],
-                prefix=cmd)
+                prefix=cmd, env=dict(os.environ, ASAN_OPTIONS=os.environ.get(
+                    "ASAN_OPTIONS", "") + ":detect_leaks=0"))
+    # (LeakSanitizer cannot run under ptrace: it would abort at exit.)
     # The sensor is strace's child (setpriv exec'd it).
     kids = run(["ps", "-o", "pid=", "--ppid", str(sn.p.pid)]).stdout.split()
     if len(kids) != 1:
