@@ -733,6 +733,27 @@ def case_signals(binary, work):
     check("SIGHUP: the 7 after are in the new file",
           new == ["after@client.live.test"] * 7, new)
 
+    # A SIGHUP with nothing renamed (`systemctl reload`, logrotate's
+    # copytruncate) and a restart of the service must not lose what the
+    # file holds: a log file is appended to.
+    sn = Sensor(binary, ["--stats-interval", "0", "-o", "json:" + path])
+    source(["-s", "2", "-m", "2", "-f", "third@client.live.test",
+            "127.0.0.10:25"])
+    settle()
+    sn.p.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    source(["-s", "2", "-m", "2", "-f", "fourth@client.live.test",
+            "127.0.0.10:25"])
+    settle()
+    rc = sn.finish()
+    got = sorted(r["mail_from"] for r in records(path))
+    want = sorted(["after@client.live.test"] * 7 +
+                  ["third@client.live.test"] * 2 +
+                  ["fourth@client.live.test"] * 2)
+    check("a restart and a SIGHUP without a rename append to the file, "
+          "losing nothing", rc == 0 and got == want,
+          f"{len(got)} records of {len(want)}: {got}")
+
 
 def status_ids(pid):
     with open(f"/proc/{pid}/status") as f:
