@@ -827,6 +827,11 @@ def case_privileges(binary, work):
     sn = Sensor(binary, ["--threads", "2", "-B", "32768",
                          "--stats-interval", "0", "-o", "json:" + live],
                 prefix=cmd)
+    # Promiscuous mode through PACKET_ADD_MEMBERSHIP: no CAP_NET_ADMIN.
+    m = re.search(r"promiscuity (\d+)", run(["ip", "-d", "link", "show",
+                                             IFACE]).stdout.decode())
+    check("CAP_NET_RAW alone: the interface is promiscuous, once a worker",
+          m is not None and int(m.group(1)) == 2, m and m.group(0))
     st = status_ids(sn.p.pid)
     check("CAP_NET_RAW alone: runs as nobody with only CAP_NET_RAW (1<<13)",
           st["Uid"].split() == [str(nobody)] * 4 and
