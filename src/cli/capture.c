@@ -337,6 +337,7 @@ on_tick(void *arg, uint64_t now)
 
 	if (atomic_exchange(&c->hup, false))
 		pipe_reopen_outputs(&c->p);
+	pipe_flush_outputs(&c->p);
 	if (c->stats_s == 0 || now == 0 || now == UINT64_MAX)
 		return;
 	if (c->next_stats == 0) {
@@ -387,6 +388,7 @@ cli_capture(int argc, char **argv)
 		return 2;
 	}
 	pipe_init(&c->p);
+	c->p.append = true;
 	c->lcfg.promisc = true;
 	c->stats_s = 60;
 	atomic_init(&c->hup, false);

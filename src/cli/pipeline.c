@@ -271,7 +271,7 @@ pipe_open_outputs(struct pipe *p)
 
 	for (i = 0; i < p->nspecs; i++) {
 		if ((p->out[p->nout] = output_open(p->specs[i], &p->stcfg,
-		    err)) == NULL) {
+		    p->append, err)) == NULL) {
 			log_warnx("%s", err);
 			return -1;
 		}
@@ -293,6 +293,16 @@ is_line_file(const char *spec)
 }
 
 void
+pipe_flush_outputs(struct pipe *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nout; i++)
+		if (p->out[i] != NULL && output_flush(p->out[i]) == -1)
+			p->failed = 1;
+}
+
+void
 pipe_reopen_outputs(struct pipe *p)
 {
 	char err[ERRBUF_SIZE];
@@ -303,7 +313,7 @@ pipe_reopen_outputs(struct pipe *p)
 			continue;
 		if (p->out[i] != NULL && output_close(p->out[i], NULL) == -1)
 			p->failed = 1;
-		if ((p->out[i] = output_open(p->specs[i], &p->stcfg, err)) ==
+		if ((p->out[i] = output_open(p->specs[i], &p->stcfg, p->append, err)) ==
 		    NULL) {
 			/* Said, and tried again at the next SIGHUP. */
 			log_warnx("SIGHUP: %s", err);

@@ -64,6 +64,7 @@ struct pipe {
 	uint64_t		 memcap;
 	unsigned		 threads;
 	bool			 quiet;
+	bool			 append;	/* capture: files are logs */
 
 	/* Sinks. */
 	struct output		*out[LIMIT_OUTPUTS];
@@ -94,6 +95,7 @@ int	pipe_open_outputs(struct pipe *);
 /* SIGHUP: the line outputs (json:, zeek:, eve: files) closed and opened
  * again at their paths, for logrotate. */
 void	pipe_reopen_outputs(struct pipe *);
+void	pipe_flush_outputs(struct pipe *);
 void	pipe_on_record(void *arg, const struct record *);
 void	pipe_on_summary(void *arg, const struct record_summary *);
 /* Close the outputs, saying what was not written; 0, or -1 if anything

@@ -35,7 +35,7 @@ struct output {
 };
 
 struct output *
-output_open(const char *spec, const struct store_config *cfg,
+output_open(const char *spec, const struct store_config *cfg, bool append,
     char err[ERRBUF_SIZE])
 {
 	const char *colon = strchr(spec, ':');
@@ -89,7 +89,7 @@ output_open(const char *spec, const struct store_config *cfg,
 	if (strcmp(path, "-") == 0) {
 		o->fp = stdout;
 	} else {
-		if ((o->fp = fopen(path, "w")) == NULL) {
+		if ((o->fp = fopen(path, append ? "a" : "w")) == NULL) {
 			snprintf(err, ERRBUF_SIZE, "%s: %s", path,
 			    strerror(errno));
 			free(o->spec);
@@ -99,6 +99,20 @@ output_open(const char *spec, const struct store_config *cfg,
 		o->own_fp = true;
 	}
 	return o;
+}
+
+int
+output_flush(struct output *o)
+{
+	if (o->store != NULL || o->fp == NULL)
+		return 0;
+	if (fflush(o->fp) != 0) {
+		if (!o->failed)
+			log_warn("%s: write", o->spec);
+		o->failed = true;
+		return -1;
+	}
+	return 0;
 }
 
 int

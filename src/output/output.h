@@ -24,7 +24,10 @@ struct output;
  * in err on a bad spec or path.
  */
 struct output	*output_open(const char *spec, const struct store_config *,
-		    char err[ERRBUF_SIZE]);
+		    bool append, char err[ERRBUF_SIZE]);
+/* Hand what a file output holds to the kernel (live: a quiet link's
+ * records must not wait in a buffer). -1 on a write error. */
+int		 output_flush(struct output *);
 /* Write one record. -1 on a write error (reported once). */
 int		 output_write(struct output *, const struct record *);
 /* A connection ended: databases keep a row per session, lines do not. */

@@ -117,7 +117,7 @@ main(int argc, char **argv)
 		}
 	}
 	for (j = 0; j < nspecs; j++)
-		if ((out[j] = output_open(specs[j], &cfg, err)) == NULL) {
+		if ((out[j] = output_open(specs[j], &cfg, false, err)) == NULL) {
 			fprintf(stderr, "%s\n", err);
 			while (j-- > 0)
 				output_close(out[j], NULL);

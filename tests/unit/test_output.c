@@ -1041,7 +1041,7 @@ test_sinks(void **state)
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s.out", dir, kinds[i].kind);
 		snprintf(spec, sizeof(spec), "%s:%s", kinds[i].kind, path);
-		o = output_open(spec, &cfg, err);
+		o = output_open(spec, &cfg, false, err);
 		if (o == NULL)
 			fail_msg("%s: %s", spec, err);
 		assert_int_equal(output_write(o, &fx.r), 0);
@@ -1087,7 +1087,7 @@ test_open_errors(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_null(output_open(bad[i].spec, &cfg, err));
+		assert_null(output_open(bad[i].spec, &cfg, false, err));
 		assert_has(err, bad[i].why);
 	}
 	/* Closing nothing is a no-op. */
@@ -1120,7 +1120,7 @@ test_stats_sinks_zeek_writes_nothing(void **state)
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s.out", dir, kinds[i]);
 		snprintf(spec, sizeof(spec), "%s:%s", kinds[i], path);
-		o = output_open(spec, &cfg, err);
+		o = output_open(spec, &cfg, false, err);
 		if (o == NULL)
 			fail_msg("%s: %s", spec, err);
 		assert_int_equal(output_stats(o, &st), 0);
