@@ -224,7 +224,16 @@ check_dir(const char *what, const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
+	struct stat st;
 
+	/* A device or pipe (/dev/null, a FIFO) is not rotated: writable will do. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (access(path, W_OK) == 0)
+			return 0;
+		log_warnx("%s: %s is not writable by uid %u", what, path,
+		    (unsigned)geteuid());
+		return -1;
+	}
 	if (slash == NULL)
 		snprintf(dir, sizeof(dir), ".");
 	else if (slash == path)
