@@ -43,6 +43,17 @@ flat_str(struct flat *f, const char *s)
 	return d;
 }
 
+/*
+ * A string member copied into the block; its place in the copy is set
+ * once the copy exists (d NULL while measuring). s, d and f are the
+ * walk's source, destination and block.
+ */
+#define STR(member) do {					\
+	char *c_ = flat_str(f, s->member);			\
+	if (d != NULL)						\
+		d->member = c_;					\
+} while (0)
+
 static void
 flat_addrs(struct flat *f, struct mime_addr_list *dst,
     const struct mime_addr_list *src)
@@ -95,22 +106,16 @@ flat_mime(struct flat *f, struct mime_result *d, const struct mime_result *s)
 
 	if (d != NULL)
 		*d = *s;
-#define STR(field) do {						\
-	char *c_ = flat_str(f, s->h.field);			\
-	if (d != NULL)						\
-		d->h.field = c_;				\
-} while (0)
-	STR(from);
-	STR(reply_to);
-	STR(subject);
-	STR(message_id);
-	STR(in_reply_to);
-	STR(date);
-	STR(user_agent);
-	STR(x_mailer);
-	STR(x_originating_ip);
-	STR(content_type);
-#undef STR
+	STR(h.from);
+	STR(h.reply_to);
+	STR(h.subject);
+	STR(h.message_id);
+	STR(h.in_reply_to);
+	STR(h.date);
+	STR(h.user_agent);
+	STR(h.x_mailer);
+	STR(h.x_originating_ip);
+	STR(h.content_type);
 	flat_addrs(f, d != NULL ? &d->h.from_list : NULL, &s->h.from_list);
 	flat_addrs(f, d != NULL ? &d->h.to : NULL, &s->h.to);
 	flat_addrs(f, d != NULL ? &d->h.cc : NULL, &s->h.cc);
@@ -148,11 +153,6 @@ flat_record(struct flat *f, const struct record *s)
 	conn = flat_alloc(f, sizeof(*conn), alignof(struct record_conn));
 	if (conn != NULL)
 		*conn = *s->conn;
-#define STR(field) do {						\
-	char *c_ = flat_str(f, s->field);			\
-	if (d != NULL)						\
-		d->field = c_;					\
-} while (0)
 	STR(banner);
 	STR(helo);
 	STR(auth_mech);
@@ -161,7 +161,6 @@ flat_record(struct flat *f, const struct record *s)
 	STR(mail_params);
 	STR(last_reply);
 	STR(session_last_reply);
-#undef STR
 	rcpt = flat_alloc(f, s->nrcpt * sizeof(*rcpt),
 	    alignof(struct record_rcpt));
 	for (i = 0; i < s->nrcpt; i++) {
@@ -198,17 +197,11 @@ flat_summary(struct flat *f, const struct record_summary *s)
 	conn = flat_alloc(f, sizeof(*conn), alignof(struct record_conn));
 	if (conn != NULL)
 		*conn = *s->conn;
-#define STR(field) do {						\
-	char *c_ = flat_str(f, s->field);			\
-	if (d != NULL)						\
-		d->field = c_;					\
-} while (0)
 	STR(banner);
 	STR(helo);
 	STR(auth_mech);
 	STR(auth_result);
 	STR(end_state);
-#undef STR
 	if (d != NULL)
 		d->conn = conn;
 	return d;
